@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-user message layer: request builders and strict validators for
+ * everything a server sends.  Pure code: no VFIO, mm, socket or
+ * allocation dependencies, so it builds for UML KUnit and for the
+ * userspace fuzzers unchanged (see tools/fuzz/shim/).
+ *
+ * Conventions for every vub_check_*() function:
+ *   - the input buffer is hostile and exactly @len bytes long;
+ *   - returns 0 on success, -EPROTO on a protocol violation (with @err
+ *     filled in: a static reason string and the byte offset in the
+ *     payload where it was detected), or another -errno documented at
+ *     the function;
+ *   - never reads outside [p, p + len).
+ */
+#ifndef _VFIO_USER_PROTO_H
+#define _VFIO_USER_PROTO_H
+
+#include <linux/types.h>
+#include <uapi/linux/vfio_user.h>
+
+/* Limits the bridge imposes on a server (QEMU uses 100 and 50). */
+#define VUB_MAX_REGIONS			64
+#define VUB_MAX_IRQ_INDEXES		16
+#define VUB_MAX_IRQ_COUNT		2048	/* PCI MSI-X maximum */
+#define VUB_MAX_SPARSE_AREAS		16
+#define VUB_REGION_INFO_ARGSZ		1024	/* argsz we send, caps fit */
+#define VUB_MAX_JSON_LEN		4096	/* VERSION JSON, incl. NUL */
+#define VUB_JSON_MAX_DEPTH		8
+/* Largest message we accept: a data transfer of the max size + headers. */
+#define VUB_MAX_MSG_SIZE(xfer)		((xfer) + sizeof(struct vfio_user_header) + \
+					 sizeof(struct vfio_user_dma_region_access))
+
+/* Diagnostics for a rejected message, suitable for dev_err(). */
+struct vub_err {
+	const char *msg;	/* static string, never NULL after a failure */
+	size_t offset;		/* byte offset in the checked buffer */
+};
+
+/* Negotiated (or proposed) connection capabilities. */
+struct vub_caps {
+	u32 max_msg_fds;
+	u32 max_data_xfer_size;
+	u64 pgsizes;
+	u32 max_dma_maps;
+	bool twin_socket;
+	bool write_multiple;
+};
+
+/* Capabilities the bridge proposes (what the module implements). */
+void vub_caps_ours(struct vub_caps *caps);
+
+/*
+ * VERSION.  vub_version_build() writes the request payload (struct
+ * vfio_user_version + NUL-terminated JSON) into @buf and returns its
+ * length, or -ENOSPC.  vub_version_check_reply() validates a reply
+ * payload against what we proposed and fills @neg with the negotiated
+ * values (spec defaults for absent keys) and @minor.
+ */
+int vub_version_build(void *buf, size_t len, const struct vub_caps *ours);
+int vub_version_check_reply(const void *p, size_t len,
+			    const struct vub_caps *ours,
+			    struct vub_caps *neg, u16 *minor,
+			    struct vub_err *err);
+
+/*
+ * Header of any message received from the server, before its payload
+ * is read.  Returns VFIO_USER_F_TYPE_REPLY or VFIO_USER_F_TYPE_COMMAND,
+ * or -EPROTO (unknown flags, bad type, msg_size < 16 or > @max_size,
+ * error bit on a command, ...).
+ */
+int vub_check_header(const struct vfio_user_header *h, u32 max_size,
+		     struct vub_err *err);
+
+/*
+ * A reply header against the request it answers (same msg_id and
+ * command, reply type).  Returns 0 for a success reply, -EPROTO for a
+ * violation, or 1 for a well-formed error reply, with the server's
+ * errno clamped to 1..VFIO_USER_MAX_ERRNO in @srv_errno (an error reply
+ * must carry no payload).
+ */
+int vub_check_reply_header(const struct vfio_user_header *req,
+			   const struct vfio_user_header *rep,
+			   int *srv_errno, struct vub_err *err);
+
+/* Request builders: fill the payload, return its length. */
+size_t vub_build_device_info(struct vfio_user_device_info *req);
+size_t vub_build_region_info(struct vfio_user_region_info *req, u32 index,
+			     u32 argsz);
+size_t vub_build_irq_info(struct vfio_user_irq_info *req, u32 index);
+
+/* DEVICE_GET_INFO reply: argsz, counts within the VUB_MAX_* limits. */
+int vub_check_device_info(const void *p, size_t len,
+			  struct vfio_user_device_info *out,
+			  struct vub_err *err);
+
+/* A region as the bridge keeps it after validation. */
+struct vub_sparse_area {
+	u64 offset;		/* relative to the region start */
+	u64 size;
+};
+
+struct vub_region {
+	u32 index;
+	u32 flags;		/* VFIO_USER_REGION_INFO_FLAG_* */
+	u64 size;
+	u64 offset;		/* mmap offset in the server's region fd */
+	u32 nr_areas;		/* sparse mmap areas, page aligned, in region */
+	struct vub_sparse_area areas[VUB_MAX_SPARSE_AREAS];
+	bool has_type;
+	u32 type;
+	u32 subtype;
+};
+
+/*
+ * DEVICE_GET_REGION_INFO reply for @index sent with @argsz.  Walks the
+ * capability chain (offsets inside the reply and past the fixed part,
+ * aligned, strictly increasing so no loops, bounded count), checks the
+ * sparse areas (page aligned, inside the region, at most
+ * VUB_MAX_SPARSE_AREAS) and the MMAP flag consistency.  Returns
+ * -EMSGSIZE with out->size untouched and *@needed set when the server
+ * asks for a larger argsz (caller may retry once).
+ */
+int vub_check_region_info(u32 index, u32 argsz, const void *p, size_t len,
+			  struct vub_region *out, u32 *needed,
+			  struct vub_err *err);
+
+/* DEVICE_GET_IRQ_INFO reply for @index: count <= VUB_MAX_IRQ_COUNT. */
+int vub_check_irq_info(u32 index, const void *p, size_t len,
+		       struct vfio_user_irq_info *out, struct vub_err *err);
+
+/*
+ * REGION_READ / REGION_WRITE replies against the request.  For a read,
+ * the reply echoes offset and region, count <= requested and the
+ * payload carries exactly count data bytes; *@count is set to the
+ * bytes returned.  For a write, the reply is the access header only.
+ */
+int vub_check_region_read_reply(const struct vfio_user_region_access *req,
+				const void *p, size_t len, u32 *count,
+				struct vub_err *err);
+int vub_check_region_write_reply(const struct vfio_user_region_access *req,
+				 const void *p, size_t len, u32 *count,
+				 struct vub_err *err);
+
+/*
+ * A DMA_READ / DMA_WRITE request from the server (@cmd), payload @len:
+ * count <= @max_xfer, address + count does not wrap, and for DMA_WRITE
+ * the payload carries exactly count bytes.  Returns -EPROTO for a
+ * malformed message, -E2BIG for count > @max_xfer (answer with an
+ * error reply, the connection stays usable).
+ */
+int vub_check_dma_request(u16 cmd, const void *p, size_t len, u32 max_xfer,
+			  struct vub_err *err);
+
+/* Human-readable command name for logs and tracepoints. */
+const char *vub_cmd_name(u16 cmd);
+
+#endif /* _VFIO_USER_PROTO_H */
