@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/fs.h>
+int t(struct file *f, struct vm_area_struct *v) { return vfs_mmap(f, v); }
