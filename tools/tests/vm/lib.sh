@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the VM test scripts (sourced; runs inside the guest).
+# Environment from run-all.sh: TOP (repository), VUB_KO (module),
+# SERVER (sample server binary), CONSUMER (consumer test binaries dir).
+
+pass() { echo "PASS: vm:$T:$1"; }
+fail() { echo "FAIL: vm:$T:$1${2:+: $2}"; FAILED=1; }
+# check NAME CMD...: pass if CMD succeeds.
+check() {
+	n=$1
+	shift
+	if "$@"; then pass "$n"; else fail "$n" "'$*' failed"; fi
+}
+
+# start_server SOCK [server args...]: start the sample server in the
+# background on SOCK and wait until it listens; sets SERVER_PID.
+start_server() {
+	sock=$1
+	shift
+	rm -f "$sock"
+	"$SERVER" --socket "$sock" "$@" 2>>"/tmp/server-$(basename "$sock").log" &
+	SERVER_PID=$!
+	i=0
+	while [ ! -S "$sock" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -S "$sock" ]
+}
+
+stop_server() {
+	[ -n "${SERVER_PID:-}" ] || return 0
+	kill "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+}
+
+# load_module [params...]
+load_module() {
+	insmod "$VUB_KO" "$@"
+}
+
+# unload_module: rmmod must succeed (refcount back to 0).
+unload_module() {
+	rmmod vfio_user
+}
+
+module_refcount() {
+	cat /sys/module/vfio_user/refcnt 2>/dev/null || echo none
+}
