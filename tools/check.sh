@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh [LANE...]: the project's test suite ("make check").
+#
+# Lanes (all by default, in this order):
+#   check-build  build the module W=1 for Debian 6.1 (the VM kernel's ABI)
+#                and the newest installed 6.12 headers; warnings fail
+#   server-test  the sample server's own protocol tests
+#   fuzz-smoke   a short libFuzzer run of every harness
+#   kunit        the KUnit suites on UML
+#   vm-test      boot the Debian kernel, run tools/tests/vm/t-*.sh
+#
+# Every lane prints "PASS: name" / "FAIL: name: why" lines; the last
+# line is "N passed, N failed" and the exit status is non-zero if
+# anything failed.  A full log is kept in results/check.log.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+mkdir -p results
+log=results/check.log
+: > "$log"
+lanes=${*:-check-build server-test fuzz-smoke kunit vm-test}
+abi=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
+	tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n 1)
+start=$(date +%s)
+
+say() { echo "$*" | tee -a "$log"; }
+stamp() { say "== $1 ($(($(date +%s) - start)) s)"; }
+# lane_out: copy PASS/FAIL lines to the terminal, everything to the log.
+lane_out() { tee -a "$log" | grep -E '^(PASS|FAIL|SKIP):' ; }
+
+build_one() {		# build_one NAME KDIR
+	local out
+	if ! out=$(scripts/build-in.sh "$1" "$2" W=1 2>&1); then
+		echo "$out" >> "$log"
+		say "FAIL: build:$1: make failed (see $log)"
+		return 1
+	fi
+	echo "$out" >> "$log"
+	if echo "$out" | grep -E 'warning:|error:' >/dev/null; then
+		echo "$out" | grep -E -A3 'warning:|error:' | head -n 20
+		say "FAIL: build:$1: warnings with W=1"
+		return 1
+	fi
+	say "PASS: build:$1"
+}
+
+lane_check_build() {
+	build_one "$abi" "/usr/src/linux-headers-$abi"
+	local h
+	h=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sort -V |
+		tail -n 1)
+	if [ -n "$h" ]; then
+		build_one "$(basename "$h" | sed 's/^linux-headers-//')" "$h"
+	else
+		say "FAIL: build:6.12: no 6.12 headers installed (make deps)"
+	fi
+}
+
+lane_server_test() {
+	if [ ! -e tools/vfio-user-server/Makefile ]; then
+		say "FAIL: server-test: tools/vfio-user-server missing"
+		return
+	fi
+	make -s -C tools/vfio-user-server check 2>&1 | lane_out
+	[ "${PIPESTATUS[0]}" = 0 ] || say "FAIL: server-test:exit-status"
+}
+
+lane_fuzz_smoke() {
+	if [ ! -e tools/fuzz/Makefile ]; then
+		say "FAIL: fuzz-smoke: tools/fuzz missing"
+		return
+	fi
+	make -s -C tools/fuzz smoke 2>&1 | lane_out
+	[ "${PIPESTATUS[0]}" = 0 ] || say "FAIL: fuzz-smoke:exit-status"
+}
+
+lane_kunit() {
+	tools/kunit/run.sh 2>&1 | lane_out
+	[ "${PIPESTATUS[0]}" = 0 ] || say "FAIL: kunit:exit-status"
+}
+
+lane_vm_test() {
+	local ko rc out
+	ko=$top/.build/$abi/vfio_user.ko
+	if [ ! -e "$ko" ] || [ -n "$(find drivers include Kbuild -newer "$ko" -print -quit)" ]; then
+		scripts/build-in.sh "$abi" "/usr/src/linux-headers-$abi" >>"$log" 2>&1 ||
+			{ say "FAIL: vm:build"; return; }
+	fi
+	if ! make -s -C tools all >>"$log" 2>&1; then
+		say "FAIL: vm:tools-build (see $log)"
+		return
+	fi
+	rc=0
+	tools/vm/vmrun.sh -a "$abi" -l results/vm-dmesg.log -- \
+		"VUB_KO=$ko sh tools/tests/vm/run-all.sh" \
+		> results/vm-test.log 2>&1 || rc=$?
+	lane_out < results/vm-test.log
+	case $rc in
+	0) say "PASS: vm:dmesg-clean" ;;
+	254) say "FAIL: vm:dmesg-clean: kernel splat (see results/vm-test.log)" ;;
+	255) say "FAIL: vm:guest-finished: guest crashed or timed out" ;;
+	*) say "FAIL: vm:guest-exit-status: $rc" ;;
+	esac
+}
+
+for lane in $lanes; do
+	stamp "$lane"
+	case $lane in
+	check-build) lane_check_build ;;
+	server-test) lane_server_test ;;
+	fuzz-smoke) lane_fuzz_smoke ;;
+	kunit) lane_kunit ;;
+	vm-test) lane_vm_test ;;
+	*) say "FAIL: unknown lane $lane" ;;
+	esac
+done
+stamp done
+p=$(grep -c '^PASS:' "$log")
+f=$(grep -c '^FAIL:' "$log")
+if [ "$f" != 0 ]; then
+	echo "failed:"
+	grep '^FAIL:' "$log"
+fi
+echo "$p passed, $f failed"
+[ "$f" = 0 ]
