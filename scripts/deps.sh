@@ -36,7 +36,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-echo "deps: installing:$missing ${have612:+}${have612:-linux-headers-6.12}"
+echo "deps: installing:$missing${have612:- (and the newest 6.12 headers)}"
 apt-get update -q
 if [ -z "$have612" ]; then
 	h612=$(apt-cache search --names-only \
