@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DMA: DMA_MAP / DMA_UNMAP bookkeeping (16 regions of up to 8 TiB, no
+ * overlaps) and the sample device's DMA engine, which moves data between
+ * BAR2 and client memory either directly (fd-backed regions, mmap or
+ * pread/pwrite with FILE_IO) or with DMA_READ / DMA_WRITE messages
+ * chunked by the client's max_data_xfer_size.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "server.h"
+
+#define DMA_MAP_FLAGS	(VFIO_USER_F_DMA_REGION_READ | \
+			 VFIO_USER_F_DMA_REGION_WRITE | \
+			 VFIO_USER_F_DMA_REGION_MMAP | \
+			 VFIO_USER_F_DMA_REGION_FILE_IO)
+
+static void region_release(struct vus_dma_region *r)
+{
+	if (r->map)
+		munmap(r->map, r->map_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+void vus_dma_release(struct vus_dev *d)
+{
+	int i;
+
+	for (i = 0; i < VUS_MAX_DMA_REGIONS; i++)
+		if (d->dma[i].used)
+			region_release(&d->dma[i]);
+}
+
+uint32_t vus_dma_nr_regions(const struct vus_dev *d)
+{
+	uint32_t n = 0;
+	int i;
+
+	for (i = 0; i < VUS_MAX_DMA_REGIONS; i++)
+		n += d->dma[i].used;
+	return n;
+}
+
+int vus_dma_map(struct vus_conn *c, struct vus_msg *m)
+{
+	struct vfio_user_dma_map *dm = (void *)m->data;
+	struct vus_dev *d = c->dev;
+	struct vus_dma_region *r = NULL;
+	int fd = m->nfds ? m->fds[0] : -1;
+	int i;
+
+	if (m->len != sizeof(*dm) || dm->argsz < sizeof(*dm)) {
+		vus_log("DMA_MAP: bad size %u", m->len);
+		return -EINVAL;
+	}
+	if (m->nfds > 1 || (dm->flags & ~DMA_MAP_FLAGS) ||
+	    ((dm->flags & VFIO_USER_F_DMA_REGION_MMAP) &&
+	     (dm->flags & VFIO_USER_F_DMA_REGION_FILE_IO)) ||
+	    ((dm->flags & (VFIO_USER_F_DMA_REGION_MMAP |
+			   VFIO_USER_F_DMA_REGION_FILE_IO)) && fd < 0)) {
+		vus_log("DMA_MAP: bad flags %#x / %d fds", dm->flags, m->nfds);
+		return -EINVAL;
+	}
+	if (dm->size == 0 || dm->size > VUS_MAX_DMA_SIZE ||
+	    dm->address + dm->size < dm->address) {
+		vus_log("DMA_MAP: bad range %#llx+%#llx",
+			(unsigned long long)dm->address,
+			(unsigned long long)dm->size);
+		return -EINVAL;
+	}
+	for (i = 0; i < VUS_MAX_DMA_REGIONS; i++) {
+		struct vus_dma_region *o = &d->dma[i];
+
+		if (!o->used) {
+			if (!r)
+				r = o;
+			continue;
+		}
+		if (dm->address < o->iova + o->size &&
+		    o->iova < dm->address + dm->size) {
+			vus_log("DMA_MAP: %#llx+%#llx overlaps a mapping",
+				(unsigned long long)dm->address,
+				(unsigned long long)dm->size);
+			return -EEXIST;
+		}
+	}
+	if (!r) {
+		vus_log("DMA_MAP: too many regions");
+		return -ENOSPC;
+	}
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->iova = dm->address;
+	r->size = dm->size;
+	r->flags = dm->flags;
+	r->offset = dm->offset;
+	if (fd >= 0 && !(dm->flags & VFIO_USER_F_DMA_REGION_FILE_IO)) {
+		long pg = sysconf(_SC_PAGESIZE);
+		uint64_t base = dm->offset & ~(uint64_t)(pg - 1);
+		int prot = PROT_READ;
+		void *p;
+
+		if (dm->flags & VFIO_USER_F_DMA_REGION_WRITE)
+			prot |= PROT_WRITE;
+		r->map_skew = dm->offset - base;
+		r->map_len = r->map_skew + dm->size;
+		p = mmap(NULL, r->map_len, prot, MAP_SHARED, fd, base);
+		if (p == MAP_FAILED) {
+			int err = errno;
+
+			vus_log("DMA_MAP: mmap: %m");
+			memset(r, 0, sizeof(*r));
+			r->fd = -1;
+			return -err;
+		}
+		r->map = p;
+	} else if (fd >= 0) {
+		r->fd = fd;			/* FILE_IO: pread/pwrite */
+		m->fds[0] = -1;
+	}
+	r->used = true;
+	vus_log("DMA_MAP %#llx+%#llx flags %#x %s",
+		(unsigned long long)r->iova, (unsigned long long)r->size,
+		r->flags, fd < 0 ? "(messages)" : r->map ? "(mmap)" : "(file io)");
+	return 0;
+}
+
+int vus_dma_unmap(struct vus_conn *c, struct vus_msg *m)
+{
+	struct vfio_user_dma_unmap *um = (void *)m->data, out;
+	struct vus_dev *d = c->dev;
+	int i;
+
+	if (m->len != sizeof(*um) || um->argsz < sizeof(*um) ||
+	    um->argsz > VUS_MAX_ARGSZ) {
+		vus_log("DMA_UNMAP: bad size %u", m->len);
+		return -EINVAL;
+	}
+	if (um->flags == VFIO_USER_F_DMA_UNMAP_ALL) {
+		if (um->address || um->size)
+			return -EINVAL;
+		vus_dma_release(d);
+		vus_log("DMA_UNMAP all");
+		goto reply;
+	}
+	if (um->flags) {
+		vus_log("DMA_UNMAP: bad flags %#x", um->flags);
+		return -EINVAL;
+	}
+	for (i = 0; i < VUS_MAX_DMA_REGIONS; i++) {
+		struct vus_dma_region *r = &d->dma[i];
+
+		if (r->used && r->iova == um->address && r->size == um->size) {
+			region_release(r);
+			vus_log("DMA_UNMAP %#llx+%#llx",
+				(unsigned long long)um->address,
+				(unsigned long long)um->size);
+			goto reply;
+		}
+	}
+	vus_log("DMA_UNMAP: no mapping %#llx+%#llx",
+		(unsigned long long)um->address, (unsigned long long)um->size);
+	return -ENOENT;
+reply:
+	out = *um;
+	out.argsz = sizeof(out);
+	vus_reply(c, m, &out, sizeof(out), NULL, 0);
+	return 1;
+}
+
+static int reply_errno(const struct vus_msg *r)
+{
+	if (r->hdr.error_no == 0 || r->hdr.error_no > VFIO_USER_MAX_ERRNO)
+		return EINVAL;
+	return r->hdr.error_no;
+}
+
+/* One DMA_WRITE (to host) or DMA_READ (from host) message. */
+static int dma_msg(struct vus_conn *c, bool to_host, uint64_t addr,
+		   uint8_t *buf, uint32_t count)
+{
+	struct vfio_user_dma_region_access *req, *rep;
+	uint32_t len = sizeof(*req) + (to_host ? count : 0);
+	struct vus_msg *r;
+	int ret;
+
+	req = calloc(1, len);
+	if (!req)
+		return ENOMEM;
+	req->address = addr;
+	req->count = count;
+	if (to_host)
+		memcpy(req->data, buf, count);
+	ret = vus_request(c, to_host ? VFIO_USER_DMA_WRITE : VFIO_USER_DMA_READ,
+			  req, len, &r);
+	free(req);
+	if (ret)
+		return -ret;
+	if (r->hdr.flags & VFIO_USER_F_ERROR) {
+		ret = reply_errno(r);
+		vus_log("DMA %s %#llx+%u: client error %u",
+			to_host ? "write" : "read", (unsigned long long)addr,
+			count, r->hdr.error_no);
+		goto out;
+	}
+	rep = (void *)r->data;
+	ret = EINVAL;
+	if (r->len != sizeof(*rep) + (to_host ? 0 : count) ||
+	    rep->address != addr || rep->count != count) {
+		vus_log("DMA %s: malformed reply (size %u)",
+			to_host ? "write" : "read", r->len);
+		goto out;
+	}
+	if (!to_host)
+		memcpy(buf, rep->data, count);
+	ret = 0;
+out:
+	vus_free_msg(r);
+	return ret;
+}
+
+static int dma_run(struct vus_conn *c, struct vus_dma_region *r, bool to_host,
+		   uint64_t addr, uint8_t *buf, uint32_t len)
+{
+	uint64_t off = addr - r->iova;
+	uint32_t chunk = c->client_max_xfer, done = 0;
+	ssize_t n;
+
+	if (r->map) {
+		uint8_t *p = (uint8_t *)r->map + r->map_skew + off;
+
+		if (to_host)
+			memcpy(p, buf, len);
+		else
+			memcpy(buf, p, len);
+		return 0;
+	}
+	if (r->fd >= 0) {
+		if (to_host)
+			n = pwrite(r->fd, buf, len, r->offset + off);
+		else
+			n = pread(r->fd, buf, len, r->offset + off);
+		if (n < 0)
+			return errno;
+		return n == len ? 0 : EFAULT;
+	}
+	if (chunk == 0)
+		chunk = VFIO_USER_DEF_MAX_XFER_SIZE;
+	while (done < len) {
+		uint32_t n32 = len - done < chunk ? len - done : chunk;
+		int ret = dma_msg(c, to_host, addr + done, buf + done, n32);
+
+		if (ret)
+			return ret;
+		done += n32;
+	}
+	return 0;
+}
+
+/* The GO register: runs the whole transfer before the write is answered. */
+void vus_dma_go(struct vus_conn *c)
+{
+	struct vus_dev *d = c->dev;
+	bool to_host = d->dma_dir == VUB_SAMPLE_DMA_DIR_TO_HOST;
+	uint64_t addr = d->dma_addr, len = d->dma_len;
+	struct vus_dma_region *r = NULL;
+	int err = 0, i;
+
+	if (d->dma_dir != VUB_SAMPLE_DMA_DIR_TO_HOST &&
+	    d->dma_dir != VUB_SAMPLE_DMA_DIR_FROM_HOST) {
+		err = EINVAL;
+		goto done;
+	}
+	if (len > VUB_SAMPLE_BAR2_SIZE ||
+	    d->dma_buf_off > VUB_SAMPLE_BAR2_SIZE - len) {
+		err = EINVAL;
+		goto done;
+	}
+	if (len == 0)
+		goto done;
+	for (i = 0; i < VUS_MAX_DMA_REGIONS; i++) {
+		struct vus_dma_region *o = &d->dma[i];
+
+		if (o->used && addr >= o->iova && addr - o->iova < o->size &&
+		    len <= o->size - (addr - o->iova)) {
+			r = o;
+			break;
+		}
+	}
+	if (!r) {
+		err = EFAULT;
+		goto done;
+	}
+	if (!(r->flags & (to_host ? VFIO_USER_F_DMA_REGION_WRITE :
+			  VFIO_USER_F_DMA_REGION_READ))) {
+		err = EPERM;
+		goto done;
+	}
+	err = dma_run(c, r, to_host, addr, d->bar2 + d->dma_buf_off, len);
+done:
+	if (err) {
+		vus_log("DMA %s %#llx+%#llx: error %d",
+			to_host ? "to host" : "from host",
+			(unsigned long long)addr, (unsigned long long)len, err);
+		d->dma_status = VUB_SAMPLE_DMA_ERR | err;
+	} else {
+		vus_dbg("DMA %s %#llx+%#llx done",
+			to_host ? "to host" : "from host",
+			(unsigned long long)addr, (unsigned long long)len);
+		d->dma_status = VUB_SAMPLE_DMA_OK;
+	}
+	if (d->dma_irq)
+		vus_irq_doorbell(d, VUB_SAMPLE_IRQ_MSIX << 16 | (d->dma_irq - 1));
+}

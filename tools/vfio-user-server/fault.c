@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault injection: --fault=NAME[:N][@CMD].  Each fault acts on the Nth
+ * message it matches (default 1), counted over the server's lifetime
+ * (across reconnects).  @CMD narrows the match to one command (name as
+ * in the protocol, e.g. REGION_READ); faults tied to one reply (VERSION,
+ * region info, region read) have that command as their fixed scope.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "server.h"
+
+struct fault_def {
+	const char *name;
+	int cmd;		/* fixed scope, -1: any command */
+	const char *help;
+};
+
+static const struct fault_def defs[VUS_F_NR] = {
+	[VUS_F_HANG] = { "hang", -1,
+		"stop reading and replying, keep the socket open" },
+	[VUS_F_CLOSE_MID_REPLY] = { "close-mid-reply", -1,
+		"send half of the reply, then close the connection" },
+	[VUS_F_TRUNCATED_REPLY] = { "truncated-reply", -1,
+		"reply msg_size 64 bytes larger than sent, then stall" },
+	[VUS_F_OVERSIZED_MSG_SIZE] = { "oversized-msg-size", -1,
+		"reply with msg_size 0x7fffffff, then stall" },
+	[VUS_F_WRONG_MSG_ID] = { "wrong-msg-id", -1,
+		"reply carries msg_id + 0x1000" },
+	[VUS_F_WRONG_CMD] = { "wrong-cmd", -1,
+		"reply carries another command (DEVICE_GET_INFO or REGION_READ)" },
+	[VUS_F_ERRNO_ODD] = { "error-reply-odd-errno", -1,
+		"Nth reply: error with errno 0, (N+1)th: errno 100000" },
+	[VUS_F_ERRNO_ZERO] = { "error-reply-errno-0", -1,
+		"error reply with the error bit and errno 0" },
+	[VUS_F_ERRNO_HUGE] = { "error-reply-errno-huge", -1,
+		"error reply with errno 100000" },
+	[VUS_F_BAD_JSON] = { "bad-json", VFIO_USER_VERSION,
+		"VERSION reply JSON is malformed (unterminated object)" },
+	[VUS_F_DEEP_JSON] = { "deep-json", VFIO_USER_VERSION,
+		"VERSION reply JSON nests 100 levels deep (valid JSON)" },
+	[VUS_F_HUGE_JSON] = { "huge-json", VFIO_USER_VERSION,
+		"VERSION reply JSON larger than 64 KiB (valid JSON)" },
+	[VUS_F_CAPS_OUT_OF_RANGE] = { "caps-out-of-range", VFIO_USER_VERSION,
+		"max_msg_fds 1000, max_data_xfer_size 1, pgsizes 1, max_dma_maps 100000" },
+	[VUS_F_CAPS_FDS_0] = { "caps-max-msg-fds-0", VFIO_USER_VERSION,
+		"max_msg_fds 0" },
+	[VUS_F_CAPS_FDS_1000] = { "caps-max-msg-fds-1000", VFIO_USER_VERSION,
+		"max_msg_fds 1000" },
+	[VUS_F_CAPS_XFER_1] = { "caps-max-xfer-1", VFIO_USER_VERSION,
+		"max_data_xfer_size 1" },
+	[VUS_F_CAPS_BAD_TYPE] = { "caps-bad-type", VFIO_USER_VERSION,
+		"max_msg_fds is a string (\"8\")" },
+	[VUS_F_BAD_CAP_OFFSET] = { "bad-cap-offset",
+		VFIO_USER_DEVICE_GET_REGION_INFO,
+		"BAR2 info: cap_offset points past the reply" },
+	[VUS_F_CAP_LOOP] = { "cap-loop", VFIO_USER_DEVICE_GET_REGION_INFO,
+		"BAR2 info: the sparse cap's next points back to itself" },
+	[VUS_F_SPARSE_OUTSIDE] = { "sparse-outside",
+		VFIO_USER_DEVICE_GET_REGION_INFO,
+		"BAR2 info: sparse area [512K, 1.5M) beyond the 1 MiB region" },
+	[VUS_F_TOO_MANY_FDS] = { "too-many-fds",
+		VFIO_USER_DEVICE_GET_REGION_INFO,
+		"BAR2 info: 5 fds attached instead of 1" },
+	[VUS_F_WRONG_FD_TYPE] = { "wrong-fd-type",
+		VFIO_USER_DEVICE_GET_REGION_INFO,
+		"BAR2 info: a pipe instead of the memfd" },
+	[VUS_F_COUNT_TOO_LARGE] = { "count-too-large", VFIO_USER_REGION_READ,
+		"read reply count = requested + 4 (with 4 extra data bytes)" },
+	[VUS_F_NO_VERSION_REPLY] = { "no-version-reply", VFIO_USER_VERSION,
+		"never answer VERSION (stall)" },
+	[VUS_F_EXIT_AFTER] = { "exit-after", -1,
+		"exit(0) after handling N messages (server died)" },
+};
+
+struct fault_state {
+	bool armed;
+	uint32_t n;
+	uint32_t seen;
+	int cmd;
+};
+
+static struct fault_state faults[VUS_F_NR];
+
+void vus_fault_usage(FILE *f)
+{
+	int i;
+
+	fprintf(f, "Faults (--fault=NAME[:N][@CMD], N-th match, default 1):\n");
+	for (i = 0; i < VUS_F_NR; i++)
+		fprintf(f, "  %-24s %-24s %s\n", defs[i].name,
+			defs[i].cmd < 0 ? "any command" :
+			vus_cmd_name(defs[i].cmd), defs[i].help);
+}
+
+int vus_fault_add(const char *spec)
+{
+	char name[64], *p, *at;
+	unsigned long n = 1;
+	int i, cmd = -2;
+
+	snprintf(name, sizeof(name), "%s", spec);
+	at = strchr(name, '@');
+	if (at) {
+		*at++ = 0;
+		cmd = vus_cmd_from_name(at);
+		if (cmd < 0) {
+			fprintf(stderr, "unknown command '%s' in --fault\n", at);
+			return -1;
+		}
+	}
+	p = strchr(name, ':');
+	if (p) {
+		char *end;
+
+		*p++ = 0;
+		n = strtoul(p, &end, 0);
+		if (*end || n == 0 || n > UINT32_MAX) {
+			fprintf(stderr, "bad count in --fault=%s\n", spec);
+			return -1;
+		}
+	}
+	for (i = 0; i < VUS_F_NR; i++) {
+		if (strcmp(defs[i].name, name))
+			continue;
+		if (cmd >= 0 && defs[i].cmd >= 0 && cmd != defs[i].cmd) {
+			fprintf(stderr, "fault %s only applies to %s\n", name,
+				vus_cmd_name(defs[i].cmd));
+			return -1;
+		}
+		faults[i].armed = true;
+		faults[i].n = n;
+		faults[i].seen = 0;
+		faults[i].cmd = cmd >= 0 ? cmd : defs[i].cmd;
+		return 0;
+	}
+	fprintf(stderr, "unknown fault '%s' (see --help)\n", name);
+	return -1;
+}
+
+bool vus_fault_armed(enum vus_fault_id id)
+{
+	return faults[id].armed;
+}
+
+bool vus_fault_hit(enum vus_fault_id id, uint16_t cmd)
+{
+	struct fault_state *f = &faults[id];
+
+	if (!f->armed || (f->cmd >= 0 && f->cmd != cmd))
+		return false;
+	f->seen++;
+	if (id == VUS_F_ERRNO_ODD)
+		return f->seen == f->n || f->seen == f->n + 1;
+	return f->seen == f->n;
+}
+
+void vus_fault_msg_done(void)
+{
+	struct fault_state *f = &faults[VUS_F_EXIT_AFTER];
+
+	if (f->armed && ++f->seen == f->n) {
+		vus_log("fault exit-after:%u: exiting", f->n);
+		vus_cleanup_and_exit(0);
+	}
+}
+
+static int send_error(struct vus_conn *c, struct vfio_user_header *h,
+		      uint32_t err)
+{
+	h->flags = VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR;
+	h->error_no = err;
+	h->msg_size = VUS_HDR_SIZE;
+	vus_send_raw(c, h, VUS_HDR_SIZE, NULL, 0);
+	return 1;
+}
+
+int vus_fault_reply(struct vus_conn *c, const struct vus_msg *req,
+		    struct vfio_user_header *h, const void *payload,
+		    uint32_t len, const int *fds, int nfds)
+{
+	uint16_t cmd = req->hdr.cmd;
+	uint8_t *buf;
+	size_t total = VUS_HDR_SIZE + len;
+
+	if (vus_fault_hit(VUS_F_WRONG_MSG_ID, cmd)) {
+		vus_log("fault wrong-msg-id");
+		h->msg_id += 0x1000;
+	}
+	if (vus_fault_hit(VUS_F_WRONG_CMD, cmd)) {
+		vus_log("fault wrong-cmd");
+		h->cmd = cmd == VFIO_USER_DEVICE_GET_INFO ?
+			 VFIO_USER_REGION_READ : VFIO_USER_DEVICE_GET_INFO;
+	}
+	if (vus_fault_hit(VUS_F_ERRNO_ODD, cmd)) {
+		uint32_t e = faults[VUS_F_ERRNO_ODD].seen ==
+			     faults[VUS_F_ERRNO_ODD].n ? 0 : 100000;
+
+		vus_log("fault error-reply-odd-errno (%u)", e);
+		return send_error(c, h, e);
+	}
+	if (vus_fault_hit(VUS_F_ERRNO_ZERO, cmd)) {
+		vus_log("fault error-reply-errno-0");
+		return send_error(c, h, 0);
+	}
+	if (vus_fault_hit(VUS_F_ERRNO_HUGE, cmd)) {
+		vus_log("fault error-reply-errno-huge");
+		return send_error(c, h, 100000);
+	}
+	if (vus_fault_hit(VUS_F_OVERSIZED_MSG_SIZE, cmd)) {
+		vus_log("fault oversized-msg-size");
+		h->msg_size = 0x7fffffff;
+		goto send_and_stall;
+	}
+	if (vus_fault_hit(VUS_F_TRUNCATED_REPLY, cmd)) {
+		vus_log("fault truncated-reply");
+		h->msg_size += 64;
+		goto send_and_stall;
+	}
+	if (vus_fault_hit(VUS_F_CLOSE_MID_REPLY, cmd)) {
+		vus_log("fault close-mid-reply");
+		buf = malloc(total);
+		if (buf) {
+			memcpy(buf, h, VUS_HDR_SIZE);
+			if (len)
+				memcpy(buf + VUS_HDR_SIZE, payload, len);
+			vus_send_raw(c, buf, total / 2, NULL, 0);
+			free(buf);
+		}
+		shutdown(c->fd, SHUT_RDWR);
+		c->dead = true;
+		return 1;
+	}
+	return 0;
+
+send_and_stall:
+	buf = malloc(total);
+	if (buf) {
+		memcpy(buf, h, VUS_HDR_SIZE);
+		if (len)
+			memcpy(buf + VUS_HDR_SIZE, payload, len);
+		vus_send_raw(c, buf, total, fds, nfds);
+		free(buf);
+	}
+	c->hung = true;
+	return 1;
+}
