@@ -8,6 +8,7 @@
 #define _VFIO_USER_COMPAT_H
 
 #include <linux/eventfd.h>
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
