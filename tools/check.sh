@@ -4,8 +4,9 @@
 # check.sh [LANE...]: the project's test suite ("make check").
 #
 # Lanes (all by default, in this order):
-#   check-build  build the module W=1 for Debian 6.1 (the VM kernel's ABI)
-#                and the newest installed 6.12 headers; warnings fail
+#   check-build  build the module W=1 for Debian 6.1 (the VM kernel's ABI),
+#                the newest installed 6.12 headers and the newest 7.x from
+#                trixie-backports (scripts/kernel7.sh); warnings fail
 #   server-test  the sample server's own protocol tests
 #   fuzz-smoke   a short libFuzzer run of every harness
 #   kunit        the KUnit suites on UML
@@ -55,6 +56,11 @@ lane_check_build() {
 		build_one "$(basename "$h" | sed 's/^linux-headers-//')" "$h"
 	else
 		say "FAIL: build:6.12: no 6.12 headers installed (make deps)"
+	fi
+	if h=$(scripts/kernel7.sh 2>>"$log"); then
+		build_one "$(basename "$(dirname "$h")" | sed 's/^linux-//')" "$h"
+	else
+		say "FAIL: build:7.x: could not prepare Debian's 7.x source (see $log)"
 	fi
 }
 
