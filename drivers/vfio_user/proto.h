@@ -27,6 +27,14 @@
 #define VUB_REGION_INFO_ARGSZ		1024	/* argsz we send, caps fit */
 #define VUB_MAX_JSON_LEN		4096	/* VERSION JSON, incl. NUL */
 #define VUB_JSON_MAX_DEPTH		8
+#define VUB_MAX_REGION_CAPS		8	/* capabilities per region info */
+#define VUB_REGION_INFO_MAX_ARGSZ	65536	/* largest argsz a server may ask */
+#define VUB_PAGE_SIZE			4096	/* sparse/mmap alignment unit */
+/* Capabilities the bridge proposes (vub_caps_ours()). */
+#define VUB_OUR_MAX_MSG_FDS		16
+#define VUB_OUR_MAX_XFER_SIZE		0x100000	/* 1 MiB */
+#define VUB_OUR_PGSIZES			4096ULL
+#define VUB_OUR_MAX_DMA_MAPS		16
 /* Largest message we accept: a data transfer of the max size + headers. */
 #define VUB_MAX_MSG_SIZE(xfer)		((xfer) + sizeof(struct vfio_user_header) + \
 					 sizeof(struct vfio_user_dma_region_access))
@@ -37,7 +45,13 @@ struct vub_err {
 	size_t offset;		/* byte offset in the checked buffer */
 };
 
-/* Negotiated (or proposed) connection capabilities. */
+/*
+ * Negotiated (or proposed) connection capabilities.  After negotiation
+ * each limit is the smaller of ours and the server's, to be used in
+ * both directions: max_msg_fds bounds the fds per message we send,
+ * max_data_xfer_size bounds every REGION_READ/WRITE we send and every
+ * DMA_READ/WRITE we accept; pgsizes is the intersection.
+ */
 struct vub_caps {
 	u32 max_msg_fds;
 	u32 max_data_xfer_size;
@@ -45,6 +59,7 @@ struct vub_caps {
 	u32 max_dma_maps;
 	bool twin_socket;
 	bool write_multiple;
+	u32 twin_fd_index;	/* index in the VERSION reply's fds */
 };
 
 /* Capabilities the bridge proposes (what the module implements). */
@@ -110,6 +125,11 @@ struct vub_region {
 	bool has_type;
 	u32 type;
 	u32 subtype;
+	/*
+	 * A sparse mmap capability was present.  With the MMAP flag and no
+	 * sparse capability the whole region is mmappable (nr_areas 0).
+	 */
+	bool has_sparse;
 };
 
 /*
@@ -151,6 +171,34 @@ int vub_check_region_write_reply(const struct vfio_user_region_access *req,
  */
 int vub_check_dma_request(u16 cmd, const void *p, size_t len, u32 max_xfer,
 			  struct vub_err *err);
+
+/*
+ * More request builders: fill the fixed part, return its length.  For
+ * SET_IRQS @data_len is the length of the bool array the caller
+ * appends (0 otherwise); argsz covers it.
+ */
+size_t vub_build_region_access(struct vfio_user_region_access *req,
+			       u32 region, u64 offset, u32 count);
+size_t vub_build_dma_map(struct vfio_user_dma_map *req, u32 flags,
+			 u64 offset, u64 iova, u64 size);
+size_t vub_build_dma_unmap(struct vfio_user_dma_unmap *req, u32 flags,
+			   u64 iova, u64 size);
+size_t vub_build_set_irqs(struct vfio_user_irq_set *req, u32 flags,
+			  u32 index, u32 start, u32 count, u32 data_len);
+
+/*
+ * A success reply that must carry no payload (DMA_MAP, SET_IRQS,
+ * DEVICE_RESET, MIG_DATA_WRITE).
+ */
+int vub_check_empty_reply(const void *p, size_t len, struct vub_err *err);
+
+/*
+ * DMA_UNMAP reply: empty, or the request echoed (libvfio-user sends
+ * the original struct back).
+ */
+int vub_check_dma_unmap_reply(const struct vfio_user_dma_unmap *req,
+			      const void *p, size_t len,
+			      struct vub_err *err);
 
 /* Human-readable command name for logs and tracepoints. */
 const char *vub_cmd_name(u16 cmd);
