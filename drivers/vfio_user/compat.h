@@ -51,6 +51,17 @@ static inline void vub_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+/* vm_flags_clear() arrived together with vm_flags_set(). */
+static inline void vub_vm_flags_clear(struct vm_area_struct *vma,
+				      vm_flags_t flags)
+{
+#ifdef VUB_HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
 /* Call @file's own mmap for @vma (backing-file pattern). */
 static inline int vub_file_mmap(struct file *file, struct vm_area_struct *vma)
 {

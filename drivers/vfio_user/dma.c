@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_user: DMA from the server into the consumer's IOVA space.
+ *
+ * An emulated-IOMMU vfio_device is not told about VFIO_IOMMU_MAP_DMA,
+ * so the bridge cannot mirror the consumer's mappings to the server.
+ * Instead, when the device is first opened, it advertises fixed,
+ * fd-less DMA_MAP windows covering [0, 2^dma_window_bits) (at most 16
+ * windows of at most 8 TiB: libvfio-user's limits).  The server then
+ * accesses memory with DMA_READ / DMA_WRITE messages, which the
+ * receiver thread serves here with vfio_dma_rw() against whatever the
+ * consumer has mapped at that moment; an IOVA the consumer has not
+ * mapped is answered with an error reply, like an IOMMU fault.
+ *
+ * As the windows never change, DMA_UNMAP is never sent: they stay
+ * valid (and EEXIST on a later DMA_MAP of them is expected) for the
+ * life of the connection.  Nothing is pinned either, so ops->dma_unmap
+ * has nothing to release: vfio_dma_rw() runs under the IOMMU backend's
+ * own lock (type1) or access protection (iommufd), so an unmap is
+ * never concurrent with a copy into the range being unmapped.
+ *
+ * DMA is only served while the device is open (vfio_dma_rw() requires
+ * it): open_device sets dma_enabled, close_device clears it under
+ * dma_sem, which also waits for a request being served.
+ */
+#include <linux/bits.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include "vfio_dev.h"
+
+#define VUB_DMA_WINDOW_MAX	BIT_ULL(43)	/* 8 TiB */
+#define VUB_DMA_WINDOWS_MAX	16
+#define VUB_DMA_BITS_MAX	47		/* 16 x 8 TiB */
+
+static unsigned int dma_window_bits = VUB_DMA_BITS_MAX;
+module_param(dma_window_bits, uint, 0444);
+MODULE_PARM_DESC(dma_window_bits,
+		 "IOVA range [0, 2^bits) offered to servers for DMA, as up to 16 fd-less DMA_MAP windows of up to 8 TiB (0 = no DMA, max 47, default 47)");
+
+int vub_dma_init(struct vub_vfio *vv)
+{
+	vv->dma_buf_size = vub_xfer_max(vv->vd);
+	vv->dma_buf = kvmalloc(vv->dma_buf_size, GFP_KERNEL);
+	return vv->dma_buf ? 0 : -ENOMEM;
+}
+
+void vub_dma_free(struct vub_vfio *vv)
+{
+	kvfree(vv->dma_buf);
+	vv->dma_buf = NULL;
+}
+
+static int vub_dma_map_window(struct vub_device *vd, u64 iova, u64 size)
+{
+	struct vfio_user_dma_map req;
+	struct vub_err err = {};
+	size_t rlen = 0;
+	u8 rep[16];
+	int ret;
+
+	vub_build_dma_map(&req, VFIO_USER_F_DMA_REGION_READ |
+			  VFIO_USER_F_DMA_REGION_WRITE, 0, iova, size);
+	ret = vub_request(vd, VFIO_USER_DMA_MAP, &req, sizeof(req), NULL, 0,
+			  rep, sizeof(rep), &rlen);
+	if (ret == -EEXIST)
+		return 0;	/* advertised in an earlier open */
+	if (ret)
+		return ret;
+	if (vub_check_empty_reply(rep, rlen, &err))
+		return vub_vfio_bad_reply(vd, "DMA_MAP reply", &err);
+	return 0;
+}
+
+static int vub_dma_map_windows(struct vub_vfio *vv)
+{
+	struct vub_device *vd = vv->vd;
+	unsigned int bits = min_t(unsigned int, dma_window_bits,
+				  VUB_DMA_BITS_MAX);
+	u64 total, wsize;
+	u32 i, nr, max;
+	int ret;
+
+	bits = max_t(unsigned int, bits, PAGE_SHIFT);
+	total = 1ULL << bits;
+	wsize = min_t(u64, total, VUB_DMA_WINDOW_MAX);
+	nr = total / wsize;
+	max = clamp_t(u32, vd->caps.max_dma_maps, 1, VUB_DMA_WINDOWS_MAX);
+	if (nr > max) {
+		dev_warn(&vd->dev,
+			 "server takes %u DMA maps: DMA limited to IOVAs below %#llx\n",
+			 max, max * wsize);
+		nr = max;
+	}
+
+	for (i = 0; i < nr; i++) {
+		ret = vub_dma_map_window(vd, i * wsize, wsize);
+		if (!ret)
+			continue;
+		if (vub_state(vd) != VUB_STATE_READY || ret == -EINTR ||
+		    ret == -ETIMEDOUT)
+			return ret;
+		/* The server refuses: the device works, without DMA. */
+		dev_warn(&vd->dev,
+			 "DMA_MAP [%#llx, +%#llx) refused (%d): DMA limited\n",
+			 i * wsize, wsize, ret);
+		break;
+	}
+	return 0;
+}
+
+/* open_device: windows on the first open, then serve DMA. */
+int vub_dma_start(struct vub_vfio *vv)
+{
+	int ret;
+
+	if (!vv->dma_windows && dma_window_bits) {
+		ret = vub_dma_map_windows(vv);
+		if (ret)
+			return ret;
+		vv->dma_windows = true;
+	}
+	down_write(&vv->dma_sem);
+	vv->dma_enabled = true;
+	up_write(&vv->dma_sem);
+	return 0;
+}
+
+/* close_device: stop serving DMA, wait for a request in progress. */
+void vub_dma_stop(struct vub_vfio *vv)
+{
+	down_write(&vv->dma_sem);
+	vv->dma_enabled = false;
+	up_write(&vv->dma_sem);
+}
+
+/*
+ * ops->dma_unmap.  type1 only calls it for ranges with pinned pages and
+ * iommufd for ranges with accesses (including (0, ULONG_MAX) on IOAS
+ * detach): the bridge never pins, so there is nothing to release.
+ */
+void vub_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+{
+}
+
+/* A vfio_dma_rw() error as the (positive) errno of an error reply. */
+static int vub_dma_errno(int ret)
+{
+	if (ret == -EINVAL)	/* no mapping at this IOVA */
+		ret = -EFAULT;
+	if (ret >= 0 || -ret > VFIO_USER_MAX_ERRNO)
+		ret = -EFAULT;
+	return -ret;
+}
+
+/*
+ * Take the device's DMA gate: returns the vub_vfio, referenced, with
+ * dma_sem held for reading and DMA enabled, or NULL.  The reference
+ * keeps it (and its bounce buffer) alive after vub_vfio_unregister().
+ */
+static struct vub_vfio *vub_dma_get(struct vub_device *vd)
+{
+	struct vub_vfio *vv;
+
+	mutex_lock(&vub_vfio_ptr_lock);
+	vv = vd->vfio;
+	if (vv)
+		get_device(&vv->vdev.device);
+	mutex_unlock(&vub_vfio_ptr_lock);
+	if (!vv)
+		return NULL;
+	down_read(&vv->dma_sem);
+	if (!vv->dma_enabled) {
+		up_read(&vv->dma_sem);
+		vfio_put_device(&vv->vdev);
+		return NULL;
+	}
+	return vv;
+}
+
+static int vub_dma_write(struct vub_device *vd,
+			 const struct vfio_user_header *hdr,
+			 struct vfio_user_dma_region_access *acc, u32 count)
+{
+	bool no_reply = hdr->flags & VFIO_USER_F_NO_REPLY;
+	struct vub_vfio *vv;
+	int error = 0, ret;
+
+	vv = vub_dma_get(vd);
+	if (!vv) {
+		error = ENODEV;
+	} else {
+		if (count) {
+			ret = vfio_dma_rw(&vv->vdev, acc->address, acc->data,
+					  count, true);
+			if (ret)
+				error = vub_dma_errno(ret);
+		}
+		up_read(&vv->dma_sem);
+		vfio_put_device(&vv->vdev);
+	}
+	if (error)
+		dev_dbg_ratelimited(&vd->dev, "DMA_WRITE %#llx+%u: %d\n",
+				    acc->address, count, error);
+	if (no_reply)
+		return 0;
+	return vub_send_reply(vd, hdr, error, acc, error ? 0 : sizeof(*acc),
+			      NULL, 0);
+}
+
+static int vub_dma_read(struct vub_device *vd,
+			const struct vfio_user_header *hdr,
+			struct vfio_user_dma_region_access *acc, u32 count)
+{
+	struct vub_vfio *vv;
+	int error = 0, ret;
+
+	vv = vub_dma_get(vd);
+	if (!vv)
+		return vub_send_reply(vd, hdr, ENODEV, NULL, 0, NULL, 0);
+
+	/*
+	 * Only the copy runs under the gate: the reply is sent after it
+	 * is dropped, so a close never waits on the socket.
+	 */
+	mutex_lock(&vv->dma_buf_lock);
+	if (count > vv->dma_buf_size) {
+		error = E2BIG;
+	} else if (count) {
+		ret = vfio_dma_rw(&vv->vdev, acc->address, vv->dma_buf, count,
+				  false);
+		if (ret)
+			error = vub_dma_errno(ret);
+	}
+	up_read(&vv->dma_sem);
+	if (error) {
+		dev_dbg_ratelimited(&vd->dev, "DMA_READ %#llx+%u: %d\n",
+				    acc->address, count, error);
+		ret = vub_send_reply(vd, hdr, error, NULL, 0, NULL, 0);
+	} else {
+		ret = vub_send_reply(vd, hdr, 0, acc, sizeof(*acc),
+				     vv->dma_buf, count);
+	}
+	mutex_unlock(&vv->dma_buf_lock);
+	vfio_put_device(&vv->vdev);
+	return ret;
+}
+
+int vub_dma_handle(struct vub_device *vd, const struct vfio_user_header *hdr,
+		   void *payload, size_t len)
+{
+	struct vfio_user_dma_region_access *acc = payload;
+	bool write = hdr->cmd == VFIO_USER_DMA_WRITE;
+	struct vub_err err = {};
+	u32 max = vub_xfer_max(vd);
+	int ret;
+
+	if (hdr->cmd != VFIO_USER_DMA_READ && !write) {
+		if (hdr->flags & VFIO_USER_F_NO_REPLY)
+			return 0;
+		return vub_send_reply(vd, hdr, EINVAL, NULL, 0, NULL, 0);
+	}
+
+	ret = vub_check_dma_request(hdr->cmd, payload, len, max, &err);
+	if (ret == -EPROTO) {
+		dev_err_ratelimited(&vd->dev, "bad %s: %s at byte %zu\n",
+				    vub_cmd_name(hdr->cmd), err.msg,
+				    err.offset);
+		return ret;
+	}
+	if (ret) {
+		if (write && (hdr->flags & VFIO_USER_F_NO_REPLY))
+			return 0;
+		return vub_send_reply(vd, hdr, ret == -E2BIG ? E2BIG : EINVAL,
+				      NULL, 0, NULL, 0);
+	}
+	/* Validated: count <= max, and a DMA_WRITE carries count bytes. */
+	if (acc->count > max)
+		return -EPROTO;
+
+	if (write)
+		return vub_dma_write(vd, hdr, acc, acc->count);
+	return vub_dma_read(vd, hdr, acc, acc->count);
+}
