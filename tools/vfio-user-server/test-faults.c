@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fault injection seen from the client: one server per fault.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "server.h"	/* JSON reader */
+#include "test.h"
+
+static struct vfio_user_device_info di = { .argsz = 16 };
+
+/* Starts a server with one --fault, connects (and negotiates). */
+static int start(struct srv *s, const char *fault, bool negotiate)
+{
+	char arg[128];
+	const char *args[] = { arg, NULL };
+	int fd;
+
+	snprintf(arg, sizeof(arg), "--fault=%s", fault);
+	if (srv_start(s, args))
+		return -1;
+	fd = negotiate ? t_connect_negotiated(s, NULL) : cli_connect(s);
+	if (fd < 0)
+		srv_stop(s);
+	return fd;
+}
+
+static int send_get_info(int fd, uint16_t id)
+{
+	return t_send(fd, id, VFIO_USER_DEVICE_GET_INFO, 0, &di, sizeof(di),
+		      NULL, 0);
+}
+
+static void fault_hang(void)
+{
+	const char *__t_name = "fault-hang";
+	struct srv s;
+	struct reply r = { };
+	int fd = start(&s, "hang@DEVICE_GET_INFO", true), ret;
+
+	CHECK(fd >= 0, "start");
+	send_get_info(fd, 1);
+	ret = t_recv(fd, &r, 1000);
+	CHECK(ret == -ETIMEDOUT, "got %d", ret);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_close_mid(void)
+{
+	const char *__t_name = "fault-close-mid-reply";
+	struct srv s;
+	struct reply r = { };
+	int fd = start(&s, "close-mid-reply@DEVICE_GET_INFO", true), ret;
+
+	CHECK(fd >= 0, "start");
+	send_get_info(fd, 1);
+	ret = t_recv(fd, &r, 2000);
+	/* 32-byte reply: the header arrives, the payload never does. */
+	CHECK(ret == -ECONNRESET && r.hdr.msg_size == 32 && r.len == 0,
+	      "got %d, size %u, %u payload bytes", ret, r.hdr.msg_size, r.len);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_truncated(void)
+{
+	const char *__t_name = "fault-truncated-reply";
+	struct srv s;
+	struct reply r = { };
+	int fd = start(&s, "truncated-reply@DEVICE_GET_INFO", true), ret;
+
+	CHECK(fd >= 0, "start");
+	send_get_info(fd, 1);
+	ret = t_recv(fd, &r, 1000);
+	CHECK(ret == -ETIMEDOUT && r.hdr.msg_size == 32 + 64 && r.len == 16,
+	      "got %d, size %u, %u bytes", ret, r.hdr.msg_size, r.len);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_oversized(void)
+{
+	const char *__t_name = "fault-oversized-msg-size";
+	struct srv s;
+	struct reply r = { };
+	int fd = start(&s, "oversized-msg-size@DEVICE_GET_INFO", true), ret;
+
+	CHECK(fd >= 0, "start");
+	send_get_info(fd, 1);
+	ret = t_recv(fd, &r, 1000);
+	CHECK(ret == -EPROTO && r.hdr.msg_size == 0x7fffffff, "got %d size %#x",
+	      ret, r.hdr.msg_size);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_wrong_id(void)
+{
+	const char *__t_name = "fault-wrong-msg-id";
+	struct srv s;
+	struct reply r = { };
+	int fd = start(&s, "wrong-msg-id:2@REGION_READ", true), ret;
+	uint32_t v;
+
+	CHECK(fd >= 0, "start");
+	/* The first REGION_READ is fine, the second is not. */
+	CHECK(!t_rd32(fd, 0, 0, &v) && v == VUB_SAMPLE_ID_VALUE, "first read");
+	ret = t_rd32(fd, 0, 0, &v);
+	CHECK(ret == -EPROTO, "second read: %d", ret);
+	/* And a raw look at it. */
+	srv_stop(&s);
+	close(fd);
+	fd = start(&s, "wrong-msg-id@DEVICE_GET_INFO", true);
+	CHECK(fd >= 0, "start");
+	send_get_info(fd, 0x42);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(!ret && r.hdr.msg_id == 0x1042 &&
+	      r.hdr.cmd == VFIO_USER_DEVICE_GET_INFO, "id %#x", r.hdr.msg_id);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_wrong_cmd(void)
+{
+	const char *__t_name = "fault-wrong-cmd";
+	struct srv s;
+	struct reply r = { };
+	int fd = start(&s, "wrong-cmd@DEVICE_GET_INFO", true), ret;
+
+	CHECK(fd >= 0, "start");
+	send_get_info(fd, 7);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(!ret && r.hdr.msg_id == 7 && r.hdr.cmd == VFIO_USER_REGION_READ,
+	      "cmd %u", r.hdr.cmd);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_errno(const char *name, const char *fault, uint32_t e1,
+			int64_t e2)
+{
+	const char *__t_name = name;
+	struct srv s;
+	struct reply r = { };
+	int fd = start(&s, fault, true), ret;
+
+	CHECK(fd >= 0, "start");
+	send_get_info(fd, 1);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(!ret && (r.hdr.flags & VFIO_USER_F_ERROR) &&
+	      r.hdr.error_no == e1 && r.hdr.msg_size == 16,
+	      "flags %#x errno %u", r.hdr.flags, r.hdr.error_no);
+	t_reply_free(&r);
+	if (e2 >= 0) {
+		send_get_info(fd, 2);
+		ret = t_recv(fd, &r, 2000);
+		CHECK(!ret && (r.hdr.flags & VFIO_USER_F_ERROR) &&
+		      r.hdr.error_no == e2, "second: errno %u", r.hdr.error_no);
+		t_reply_free(&r);
+	}
+	/* Then back to normal. */
+	send_get_info(fd, 3);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(!ret && !(r.hdr.flags & VFIO_USER_F_ERROR), "not back to normal");
+	t_pass(name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+/* VERSION reply JSON of a server started with @fault. */
+static int version_json(struct srv *s, const char *fault, struct reply *r,
+			int *fd)
+{
+	int ret;
+
+	*fd = start(s, fault, false);
+	if (*fd < 0)
+		return -1;
+	ret = t_negotiate(*fd, "{}", r);
+	if (ret || r->len <= sizeof(struct vfio_user_version))
+		return -1;
+	return 0;
+}
+
+static const char *json_of(struct reply *r)
+{
+	return (const char *)r->data + sizeof(struct vfio_user_version);
+}
+
+static void fault_json(const char *name, const char *fault)
+{
+	const char *__t_name = name;
+	struct reply r = { };
+	struct srv s;
+	struct vus_json *j = NULL;
+	const char *err = NULL, *text;
+	int fd = -1, depth = 0, max = 0;
+	size_t i, len;
+
+	CHECK(!version_json(&s, fault, &r, &fd), "no VERSION reply");
+	text = json_of(&r);
+	len = strlen(text);
+	CHECK(r.data[r.len - 1] == 0, "not NUL-terminated");
+	for (i = 0; i < len; i++) {
+		if (text[i] == '{' || text[i] == '[')
+			depth++;
+		else if (text[i] == '}' || text[i] == ']')
+			depth--;
+		if (depth > max)
+			max = depth;
+	}
+	j = vus_json_parse(text, len, &err);
+	if (!strcmp(fault, "bad-json")) {
+		CHECK(!j && depth > 0, "malformed JSON parsed");
+	} else if (!strcmp(fault, "deep-json")) {
+		CHECK(max == 100 && depth == 0, "depth %d", max);
+		CHECK(!j, "depth limit not hit");
+	} else {
+		CHECK(len > 65536 && j, "length %zu, parse %s", len,
+		      err ? err : "ok");
+	}
+	t_pass(name);
+out:
+	vus_json_free(j);
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_caps(const char *name, const char *fault, const char *key,
+		       int64_t val)
+{
+	const char *__t_name = name;
+	const struct vus_json *caps, *k;
+	struct vus_json *j = NULL;
+	struct reply r = { };
+	struct srv s;
+	int fd = -1;
+
+	CHECK(!version_json(&s, fault, &r, &fd), "no VERSION reply");
+	j = vus_json_parse(json_of(&r), strlen(json_of(&r)), NULL);
+	caps = vus_json_get(j, "capabilities");
+	k = vus_json_get(caps, key);
+	CHECK(k, "no %s", key);
+	if (val < 0)
+		CHECK(k->type == VUS_JSON_STRING, "%s is not a string", key);
+	else
+		CHECK(k->is_int && k->i == val, "%s = %lld", key,
+		      (long long)k->i);
+	t_pass(name);
+out:
+	vus_json_free(j);
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_no_version_reply(void)
+{
+	const char *__t_name = "fault-no-version-reply";
+	struct vfio_user_version v = { 0, 2 };
+	struct reply r = { };
+	struct srv s;
+	int fd = start(&s, "no-version-reply", false), ret;
+
+	CHECK(fd >= 0, "start");
+	t_send(fd, 1, VFIO_USER_VERSION, 0, &v, sizeof(v), NULL, 0);
+	ret = t_recv(fd, &r, 1000);
+	CHECK(ret == -ETIMEDOUT, "got %d", ret);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+/* BAR2 region info with a large argsz under @fault. */
+static void fault_region_info(const char *name, const char *fault)
+{
+	const char *__t_name = name;
+	struct vfio_user_region_info ri = { .argsz = 256, .index = 2 }, *o;
+	struct vfio_user_region_info_cap_sparse_mmap *sp;
+	struct reply r = { };
+	struct srv s;
+	struct stat st;
+	int fd = start(&s, fault, true), ret;
+
+	CHECK(fd >= 0, "start");
+	ret = t_call(fd, VFIO_USER_DEVICE_GET_REGION_INFO, &ri, sizeof(ri),
+		     NULL, 0, &r);
+	CHECK(!ret && r.len == 64, "reply %d len %u", ret, r.len);
+	o = (void *)r.data;
+	sp = (void *)(r.data + 32);
+	if (!strcmp(fault, "bad-cap-offset")) {
+		CHECK(o->cap_offset >= o->argsz, "cap_offset %u", o->cap_offset);
+	} else if (!strcmp(fault, "cap-loop")) {
+		CHECK(o->cap_offset == 32 && sp->header.next == o->cap_offset,
+		      "next %u", sp->header.next);
+	} else if (!strcmp(fault, "sparse-outside")) {
+		CHECK(sp->areas[0].offset + sp->areas[0].size > o->size,
+		      "area inside");
+	} else if (!strcmp(fault, "too-many-fds")) {
+		CHECK(r.nfds == 5, "%d fds", r.nfds);
+	} else if (!strcmp(fault, "wrong-fd-type")) {
+		CHECK(r.nfds == 1 && !fstat(r.fds[0], &st) &&
+		      S_ISFIFO(st.st_mode), "fd is not a pipe");
+	}
+	t_pass(name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_count_too_large(void)
+{
+	const char *__t_name = "fault-count-too-large";
+	struct vfio_user_region_access ra = { .offset = 0, .region = 0,
+					      .count = 4 }, *o;
+	struct reply r = { };
+	struct srv s;
+	int fd = start(&s, "count-too-large", true), ret;
+
+	CHECK(fd >= 0, "start");
+	ret = t_call(fd, VFIO_USER_REGION_READ, &ra, sizeof(ra), NULL, 0, &r);
+	o = (void *)r.data;
+	CHECK(!ret && o->count == 8 && r.len == sizeof(ra) + 8,
+	      "%d count %u len %u", ret, o->count, r.len);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_exit_after(void)
+{
+	const char *__t_name = "fault-exit-after";
+	struct reply r = { };
+	struct srv s;
+	struct stat st;
+	int fd = start(&s, "exit-after:3", true), ret;
+
+	CHECK(fd >= 0, "start");
+	/* VERSION was 1; two more. */
+	CHECK(t_bar0(fd, 0) == VUB_SAMPLE_ID_VALUE, "message 2");
+	send_get_info(fd, 9);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(!ret && r.hdr.msg_id == 9, "message 3 reply: %d", ret);
+	t_reply_free(&r);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(ret == -ECONNRESET, "connection still open: %d", ret);
+	CHECK(srv_exited(&s, 2000), "server still running");
+	CHECK(WIFEXITED(s.status), "server crashed");
+	CHECK(stat(s.sock, &st), "socket left behind");
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_bad_spec(void)
+{
+	const char *__t_name = "fault-bad-spec-rejected";
+	const char *args[] = { "--fault=no-such-fault", NULL };
+	struct srv s;
+
+	CHECK(srv_start(&s, args), "server started with a bad --fault");
+	t_pass(__t_name);
+out:
+	;
+}
+
+void run_fault_tests(void)
+{
+	fault_hang();
+	fault_close_mid();
+	fault_truncated();
+	fault_oversized();
+	fault_wrong_id();
+	fault_wrong_cmd();
+	fault_errno("fault-error-reply-odd-errno",
+		    "error-reply-odd-errno@DEVICE_GET_INFO", 0, 100000);
+	fault_errno("fault-error-reply-errno-0",
+		    "error-reply-errno-0@DEVICE_GET_INFO", 0, -1);
+	fault_errno("fault-error-reply-errno-huge",
+		    "error-reply-errno-huge@DEVICE_GET_INFO", 100000, -1);
+	fault_json("fault-bad-json", "bad-json");
+	fault_json("fault-deep-json", "deep-json");
+	fault_json("fault-huge-json", "huge-json");
+	fault_caps("fault-caps-out-of-range", "caps-out-of-range",
+		   "max_msg_fds", 1000);
+	fault_caps("fault-caps-out-of-range-xfer", "caps-out-of-range",
+		   "max_data_xfer_size", 1);
+	fault_caps("fault-caps-max-msg-fds-0", "caps-max-msg-fds-0",
+		   "max_msg_fds", 0);
+	fault_caps("fault-caps-max-msg-fds-1000", "caps-max-msg-fds-1000",
+		   "max_msg_fds", 1000);
+	fault_caps("fault-caps-max-xfer-1", "caps-max-xfer-1",
+		   "max_data_xfer_size", 1);
+	fault_caps("fault-caps-bad-type", "caps-bad-type", "max_msg_fds", -1);
+	fault_no_version_reply();
+	fault_region_info("fault-bad-cap-offset", "bad-cap-offset");
+	fault_region_info("fault-cap-loop", "cap-loop");
+	fault_region_info("fault-sparse-outside", "sparse-outside");
+	fault_region_info("fault-too-many-fds", "too-many-fds");
+	fault_region_info("fault-wrong-fd-type", "wrong-fd-type");
+	fault_count_too_large();
+	fault_exit_after();
+	fault_bad_spec();
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Test client for the sample vfio-user server: helpers (test-lib.c).
+ */
+#ifndef VUS_TEST_H
+#define VUS_TEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/vfio_user.h>
+#include "vub_sample.h"
+
+#define T_HDR	((uint32_t)sizeof(struct vfio_user_header))
+
+struct srv {
+	pid_t pid;
+	char sock[108];
+	int status;		/* wait status once reaped */
+	bool reaped;
+};
+
+struct reply {
+	struct vfio_user_header hdr;
+	uint8_t *data;
+	uint32_t len;		/* payload bytes received */
+	int fds[16];
+	int nfds;
+};
+
+/* Client-side memory the server reaches with DMA_READ/DMA_WRITE. */
+struct dma_ctx {
+	uint64_t iova;
+	uint8_t *mem;
+	uint64_t size;
+	uint32_t max_chunk;	/* largest count allowed (our max xfer) */
+	int nreq;		/* requests served */
+	int bad;		/* malformed requests seen */
+	int fail_errno;		/* reply with this error instead */
+	/* Send this command (REGION_READ of SCRATCH) before the first reply. */
+	bool interleave;
+	uint16_t interleave_id;
+};
+
+extern const char *t_server_path;
+extern const char *t_tmpdir;
+extern int t_verbose;
+extern struct dma_ctx *t_dma;	/* served by t_call while waiting */
+
+/* Results. */
+void t_pass(const char *name);
+void t_fail(const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int t_failures(void);
+int t_total(void);
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		t_fail(__t_name, __VA_ARGS__);				\
+		goto out;						\
+	}								\
+} while (0)
+
+/* Server processes. */
+int srv_start(struct srv *s, const char *const *args);
+int srv_stop(struct srv *s);		/* SIGTERM; returns exit status */
+bool srv_exited(struct srv *s, int timeout_ms);
+int cli_connect(struct srv *s);
+
+/* Messages. */
+int t_send(int fd, uint16_t id, uint16_t cmd, uint32_t flags,
+	   const void *payload, uint32_t len, const int *fds, int nfds);
+int t_send_raw(int fd, const void *buf, size_t len, const int *fds, int nfds);
+/* 0, -ETIMEDOUT (nothing / partial within timeout), -ECONNRESET (EOF). */
+int t_recv(int fd, struct reply *r, int timeout_ms);
+void t_reply_free(struct reply *r);
+/* Sends a command, waits for its reply; returns 0 or -error_no. */
+int t_call(int fd, uint16_t cmd, const void *req, uint32_t len,
+	   const int *fds, int nfds, struct reply *r);
+uint16_t t_next_id(void);
+
+/* Protocol helpers. */
+int t_negotiate(int fd, const char *json, struct reply *r);
+int t_connect_negotiated(struct srv *s, const char *json);
+int t_region_read(int fd, uint32_t region, uint64_t off, void *buf,
+		  uint32_t count);
+int t_region_write(int fd, uint32_t region, uint64_t off, const void *buf,
+		   uint32_t count);
+int t_rd32(int fd, uint32_t region, uint64_t off, uint32_t *v);
+int t_wr32(int fd, uint32_t region, uint64_t off, uint32_t v);
+int t_rd64(int fd, uint32_t region, uint64_t off, uint64_t *v);
+int t_wr64(int fd, uint32_t region, uint64_t off, uint64_t v);
+uint32_t t_bar0(int fd, uint64_t off);	/* 0xdeadbeef on error */
+int t_set_irqs(int fd, uint32_t flags, uint32_t index, uint32_t start,
+	       uint32_t count, const void *data, uint32_t dlen,
+	       const int *fds, int nfds);
+int t_dma_map(int fd, uint32_t flags, uint64_t iova, uint64_t size,
+	      uint64_t offset, int mfd);
+int t_dma_unmap(int fd, uint32_t flags, uint64_t iova, uint64_t size);
+uint64_t t_efd_read(int efd);		/* non-blocking: 0 if not signalled */
+
+/* test-faults.c */
+void run_fault_tests(void);
+
+#endif /* VUS_TEST_H */
