@@ -251,7 +251,7 @@ int vus_send_raw(struct vus_conn *c, const void *buf, size_t len,
 		}
 		r = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 		if (r < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR && !vus_stop)
 				continue;
 			vus_dbg("send: %m");
 			c->dead = true;

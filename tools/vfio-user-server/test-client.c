@@ -1058,6 +1058,48 @@ out:
 		close(fd);
 }
 
+static void test_options(void)
+{
+	TEST("options-max-fds-max-xfer");
+	static const char *const args[] = { "--max-fds", "1", "--max-xfer",
+					    "4096", NULL };
+	struct vfio_user_region_access ra = { .region = 2, .count = 4097 };
+	const struct vus_json *caps;
+	struct vus_json *j = NULL;
+	struct reply r = { };
+	struct srv s;
+	uint8_t buf[4096];
+	int fd = -1, efd[2], ret;
+
+	efd[0] = eventfd(0, EFD_CLOEXEC);
+	efd[1] = eventfd(0, EFD_CLOEXEC);
+	CHECK(!srv_start(&s, args), "start");
+	fd = cli_connect(&s);
+	CHECK(fd >= 0 && !t_negotiate(fd, "{}", &r), "negotiate");
+	j = vus_json_parse((char *)r.data + 4, r.len - 5, NULL);
+	caps = vus_json_get(j, "capabilities");
+	CHECK(vus_json_get(caps, "max_msg_fds") &&
+	      vus_json_get(caps, "max_msg_fds")->i == 1 &&
+	      vus_json_get(caps, "max_data_xfer_size") &&
+	      vus_json_get(caps, "max_data_xfer_size")->i == 4096,
+	      "advertised caps");
+	ret = t_call(fd, VFIO_USER_REGION_READ, &ra, sizeof(ra), NULL, 0, NULL);
+	CHECK(ret == -EINVAL, "count 4097: %d", ret);
+	CHECK(!t_region_read(fd, 2, 0, buf, 4096), "count 4096");
+	ret = t_set_irqs(fd, EVFD | TRIG, 2, 0, 2, NULL, 0, efd, 2);
+	CHECK(ret == -EINVAL, "2 fds with max_msg_fds 1: %d", ret);
+	CHECK(!t_set_irqs(fd, EVFD | TRIG, 2, 0, 1, NULL, 0, efd, 1), "1 fd");
+	t_pass(__t_name);
+out:
+	vus_json_free(j);
+	t_reply_free(&r);
+	close(efd[0]);
+	close(efd[1]);
+	if (fd >= 0)
+		close(fd);
+	srv_stop(&s);
+}
+
 static void test_once_pidfile(void)
 {
 	TEST("once-pidfile-sigterm");
@@ -1153,6 +1195,7 @@ int main(int argc, char **argv)
 	test_negative();
 	test_reconnect();
 	test_config_4k();
+	test_options();
 	test_once_pidfile();
 	run_fault_tests();
 
