@@ -1,21 +1,72 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vfio_user: expose vfio-user servers as VFIO devices.
+ *
+ * Module parameters:
+ *   socket=PATH[,PATH...]  create one device per server socket at load
+ *                          time; loading fails if any of them fails
+ *   timeout_ms=N           default request timeout of new devices
+ *   reset_timeout_ms=N     default DEVICE_RESET timeout of new devices
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "vub.h"
 
 #define VFIO_USER_DRV_VERSION	"0.1.0"
 
+static char *vub_param_socket;
+module_param_named(socket, vub_param_socket, charp, 0444);
+MODULE_PARM_DESC(socket, "Comma-separated server socket paths to connect at load time");
+
+unsigned int vub_default_timeout_ms = 30000;
+unsigned int vub_default_reset_timeout_ms = 120000;
+
+static int vub_param_set_timeout(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < VUB_MIN_TIMEOUT_MS || v > VUB_MAX_TIMEOUT_MS)
+		return -EINVAL;
+	*(unsigned int *)kp->arg = v;
+	return 0;
+}
+
+static const struct kernel_param_ops vub_timeout_ops = {
+	.set = vub_param_set_timeout,
+	.get = param_get_uint,
+};
+
+module_param_cb(timeout_ms, &vub_timeout_ops, &vub_default_timeout_ms, 0644);
+MODULE_PARM_DESC(timeout_ms, "Default request timeout in ms for new devices (30000)");
+module_param_cb(reset_timeout_ms, &vub_timeout_ops,
+		&vub_default_reset_timeout_ms, 0644);
+MODULE_PARM_DESC(reset_timeout_ms, "Default DEVICE_RESET timeout in ms for new devices (120000)");
+
 static int __init vfio_user_init(void)
 {
+	int ret;
+
+	vub_debugfs_init();
+	ret = vub_bus_init(vub_param_socket);
+	if (ret) {
+		vub_debugfs_exit();
+		return ret;
+	}
 	pr_info("vfio-user bridge version " VFIO_USER_DRV_VERSION " loaded\n");
 	return 0;
 }
 
 static void __exit vfio_user_exit(void)
 {
+	vub_bus_exit();
+	vub_debugfs_exit();
 	pr_info("vfio-user bridge unloaded\n");
 }
 

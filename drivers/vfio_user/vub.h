@@ -10,11 +10,17 @@
 #ifndef _VFIO_USER_VUB_H
 #define _VFIO_USER_VUB_H
 
+#include <linux/atomic.h>
 #include <linux/device.h>
+#include <linux/list.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/workqueue.h>
 #include "proto.h"
 
+struct dentry;
 struct file;
+struct pid;
 struct vub_conn;
 struct vub_vfio;
 
@@ -25,10 +31,55 @@ enum vub_state {
 	VUB_STATE_CLOSING,	/* being removed */
 };
 
+/* Per-device counters, shown in sysfs stats/ (monotonic, lockless). */
+struct vub_stats {
+	atomic64_t requests;		/* requests sent */
+	atomic64_t replies;		/* replies matched to a waiter */
+	atomic64_t errors;		/* error replies from the server */
+	atomic64_t timeouts;		/* requests that timed out */
+	atomic64_t late_replies;	/* replies for abandoned requests */
+	atomic64_t server_requests;	/* commands sent by the server */
+	atomic64_t bytes_sent;
+	atomic64_t bytes_received;
+	atomic64_t unexpected_fds;	/* server fds closed unused */
+};
+
+#define VUB_NAME_MAX		32	/* device name, excluding NUL */
+#define VUB_MIN_TIMEOUT_MS	100
+#define VUB_MAX_TIMEOUT_MS	3600000
+
+/*
+ * Lifetime: the embedded struct device's refcount owns the memory
+ * (vub_device_release() in bus.c).  The receiver thread is stopped and
+ * the socket shut down before device_unregister(); the socket itself
+ * is released only in the release function, so a racing vub_request()
+ * never touches a freed socket.
+ */
 struct vub_device {
 	struct device dev;		/* on the vfio-user bus */
 	char *socket_path;
 	struct vub_conn *conn;		/* transport, conn.c */
+	int id;				/* ida id for generated names, or -1 */
+	struct list_head node;		/* vub_devices, under vub_devices_lock */
+	bool removing;			/* under vub_devices_lock */
+
+	/* Tunables (sysfs, READ_ONCE), milliseconds. */
+	unsigned int timeout_ms;
+	unsigned int reset_timeout_ms;
+
+	/* The server, from SO_PEERCRED at connect time. */
+	struct pid *server_pid;
+	kuid_t server_uid;
+
+	struct vub_stats stats;
+	struct dentry *debugfs;		/* test interface, debugfs.c */
+	void *debugfs_priv;
+
+	/* vub_vfio_broken() is called once, from this work. */
+	struct work_struct broken_work;
+	bool vfio_ready;		/* vub_vfio_register() succeeded */
+	int probe_err;			/* its error, for the creator */
+	unsigned long flags;		/* VUB_F_* */
 
 	/* Learned at bring-up, constant afterwards. */
 	struct vub_caps caps;		/* negotiated */
@@ -41,6 +92,8 @@ struct vub_device {
 	/* VFIO side, set by vub_vfio_register(). */
 	struct vub_vfio *vfio;
 };
+
+#define VUB_F_BROKEN_NOTIFIED	0
 
 static inline struct vub_device *to_vub_device(struct device *dev)
 {
@@ -93,6 +146,28 @@ int vub_send_reply(struct vub_device *vd, const struct vfio_user_header *req,
 
 /* Mark the device broken (idempotent); @why goes to dev_err once. */
 void vub_set_broken(struct vub_device *vd, int err, const char *why);
+
+/*
+ * Lifecycle internals (bus.c, conn.c, bringup.c, sysfs.c, debugfs.c).
+ */
+int vub_conn_connect(struct vub_device *vd);	/* process context */
+int vub_bringup(struct vub_device *vd);		/* process context */
+int vub_conn_start(struct vub_device *vd);
+void vub_conn_shutdown(struct vub_device *vd);
+void vub_conn_free(struct vub_device *vd);
+const char *vub_state_name(enum vub_state state);
+
+extern const struct attribute_group *vub_dev_groups[];
+extern unsigned int vub_default_timeout_ms;
+extern unsigned int vub_default_reset_timeout_ms;
+
+int vub_bus_init(const char *sockets);
+void vub_bus_exit(void);
+
+void vub_debugfs_init(void);
+void vub_debugfs_exit(void);
+void vub_debugfs_add(struct vub_device *vd);
+void vub_debugfs_remove(struct vub_device *vd);
 
 /* ---- VFIO side (vfio.c, irq.c, dma.c) ------------------------------- */
 

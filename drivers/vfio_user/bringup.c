@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_user bring-up: VERSION, DEVICE_GET_INFO, every region and IRQ
+ * index, synchronously in the process that creates the device (module
+ * init or the writer of /sys/bus/vfio-user/add).
+ *
+ * Server file descriptors only arrive with these replies (region mmap
+ * fds).  A kernel socket cannot receive fds into a kernel control
+ * buffer (scm_detach_fds() insists on a user one), so the replies are
+ * read with sock_recvmsg() into a scratch page of user memory mapped
+ * in the current process; the kernel installs the fds in its file
+ * table and we take them out again at once with vub_file_close_fd().
+ * The fds are briefly visible to other threads of that process, and
+ * count against its RLIMIT_NOFILE.
+ *
+ * Region fd policy: a region with the MMAP flag must come with exactly
+ * one fd, a regular file (memfd, shmem, tmpfs or other file) with an
+ * mmap method; anything else fails the bring-up with -EPROTO.  A
+ * region with the MMAP flag and no fd is kept, without the MMAP flag.
+ * fds on any other reply are closed and counted (stats/unexpected_fds).
+ *
+ * Every failure caused by the server returns -EPROTO (or -ETIMEDOUT,
+ * -ECONNRESET) with a log line saying what was wrong.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/mman.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/uaccess.h>
+#include <net/sock.h>
+
+#include "compat.h"
+#include "conn.h"
+#include "trace.h"
+
+#define HDR_SIZE	sizeof(struct vfio_user_header)
+#define BU_MAX_FDS	8	/* kept per reply; more are closed */
+#define BU_BUF_SIZE	VUB_REGION_INFO_MAX_ARGSZ
+
+struct vub_bu {
+	struct vub_device *vd;
+	unsigned long cbuf;		/* user scratch page for cmsgs */
+	void *kcbuf;			/* kernel copy of it */
+	void *buf;			/* reply payload */
+	struct file *files[BU_MAX_FDS];	/* fds of the last reply */
+	unsigned int nr_files;
+	unsigned int extra_fds;		/* beyond BU_MAX_FDS, closed */
+	unsigned long deadline;
+	u16 msg_id;
+};
+
+static void bu_drop_files(struct vub_bu *bu, bool count)
+{
+	unsigned int i;
+
+	for (i = 0; i < bu->nr_files; i++) {
+		fput(bu->files[i]);
+		if (count)
+			atomic64_inc(&bu->vd->stats.unexpected_fds);
+	}
+	bu->nr_files = 0;
+	bu->extra_fds = 0;
+}
+
+/* Take the fds the kernel just installed for us out of current->files. */
+static void bu_harvest(struct vub_bu *bu, size_t used)
+{
+	size_t off = 0;
+
+	if (used > PAGE_SIZE || copy_from_user(bu->kcbuf, (void __user *)bu->cbuf,
+					       used))
+		return;
+	while (off + sizeof(struct cmsghdr) <= used) {
+		struct cmsghdr *cm = bu->kcbuf + off;
+		size_t n, i;
+
+		if (cm->cmsg_len < sizeof(*cm) || cm->cmsg_len > used - off)
+			break;
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int *fds = CMSG_DATA(cm);
+
+			n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (i = 0; i < n; i++) {
+				struct file *f = vub_file_close_fd(fds[i]);
+
+				if (!f)
+					continue;
+				if (bu->nr_files < BU_MAX_FDS) {
+					bu->files[bu->nr_files++] = f;
+				} else {
+					fput(f);
+					bu->extra_fds++;
+					atomic64_inc(&bu->vd->stats.unexpected_fds);
+				}
+			}
+		}
+		off += CMSG_ALIGN(cm->cmsg_len);
+	}
+}
+
+static int bu_recv(struct vub_bu *bu, void *buf, size_t len)
+{
+	struct vub_device *vd = bu->vd;
+	struct socket *sock = vd->conn->sock;
+
+	while (len) {
+		struct kvec vec = { .iov_base = buf, .iov_len = len };
+		struct msghdr msg = {};
+		long tmo = (long)(bu->deadline - jiffies);
+		size_t used;
+		int ret;
+
+		if (tmo <= 0)
+			return -ETIMEDOUT;
+		sock->sk->sk_rcvtimeo = tmo;
+		iov_iter_kvec(&msg.msg_iter, ITER_DEST, &vec, 1, len);
+		msg.msg_control_user = (void __user *)bu->cbuf;
+		msg.msg_control_is_user = true;
+		msg.msg_controllen = PAGE_SIZE;
+		msg.msg_flags = MSG_CMSG_CLOEXEC;
+		ret = sock_recvmsg(sock, &msg, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+		used = PAGE_SIZE - msg.msg_controllen;
+		if (used)
+			bu_harvest(bu, used);
+		if (ret > 0)
+			atomic64_add(ret, &vd->stats.bytes_received);
+		if (msg.msg_flags & MSG_CTRUNC) {
+			dev_err(&vd->dev, "server sent more fds than can be received\n");
+			return -EPROTO;
+		}
+		if (ret == 0) {
+			dev_err(&vd->dev, "server closed the connection during bring-up\n");
+			return -ECONNRESET;
+		}
+		if (ret == -EAGAIN)
+			return -ETIMEDOUT;
+		if (ret == -ERESTARTSYS)
+			return -EINTR;
+		if (ret < 0)
+			return ret;
+		buf += ret;
+		len -= ret;
+	}
+	return 0;
+}
+
+/*
+ * One bring-up transaction.  Returns the reply payload length, or
+ * -errno; the reply's fds are in bu->files.
+ */
+static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
+		   size_t reply_max)
+{
+	struct vub_device *vd = bu->vd;
+	struct vfio_user_header h = {
+		.msg_id = bu->msg_id++,
+		.cmd = cmd,
+		.flags = VFIO_USER_F_TYPE_COMMAND,
+	};
+	struct vfio_user_header rh;
+	struct vub_err err = {};
+	int ret, type, srv_errno = 0;
+	size_t plen;
+
+	bu_drop_files(bu, false);
+	bu->deadline = jiffies + msecs_to_jiffies(vd->timeout_ms);
+	atomic64_inc(&vd->stats.requests);
+	ret = vub_conn_send(vd, &h, req, len, NULL, 0, NULL, 0);
+	if (ret)
+		return ret;
+	ret = bu_recv(bu, &rh, sizeof(rh));
+	if (ret == -ETIMEDOUT) {
+		atomic64_inc(&vd->stats.timeouts);
+		dev_err(&vd->dev, "no reply to %s within %u ms\n",
+			vub_cmd_name(cmd), vd->timeout_ms);
+	}
+	if (ret)
+		return ret;
+	trace_vub_msg_recv(vd, &rh, bu->nr_files);
+	type = vub_check_header(&rh, VUB_MAX_MSG_SIZE(VUB_OUR_MAX_XFER_SIZE), &err);
+	if (type >= 0 && type != VFIO_USER_F_TYPE_REPLY) {
+		err.msg = "command from the server during bring-up";
+		err.offset = 0;
+		type = -EPROTO;
+	}
+	if (type < 0 ||
+	    vub_check_reply_header(&h, &rh, &srv_errno, &err) < 0) {
+		dev_err(&vd->dev, "bad reply header to %s: %s (offset %zu)\n",
+			vub_cmd_name(cmd), err.msg, err.offset);
+		return -EPROTO;
+	}
+	plen = rh.msg_size - HDR_SIZE;
+	if (plen > reply_max) {
+		dev_err(&vd->dev, "reply to %s too large: %zu bytes, at most %zu\n",
+			vub_cmd_name(cmd), plen, reply_max);
+		return -EPROTO;
+	}
+	ret = bu_recv(bu, bu->buf, plen);
+	if (ret)
+		return ret;
+	atomic64_inc(&vd->stats.replies);
+	if (srv_errno) {
+		atomic64_inc(&vd->stats.errors);
+		dev_err(&vd->dev, "server failed %s with error %d\n",
+			vub_cmd_name(cmd), srv_errno);
+		return -EPROTO;
+	}
+	return plen;
+}
+
+/* @index: region or irq index, or -1. */
+static int bu_bad(struct vub_bu *bu, const char *what, int index,
+		  const struct vub_err *err)
+{
+	if (index >= 0)
+		dev_err(&bu->vd->dev, "invalid %s reply for index %d: %s (offset %zu)\n",
+			what, index, err->msg ?: "?", err->offset);
+	else
+		dev_err(&bu->vd->dev, "invalid %s reply: %s (offset %zu)\n",
+			what, err->msg ?: "?", err->offset);
+	return -EPROTO;
+}
+
+static int bu_version(struct vub_bu *bu)
+{
+	struct vub_device *vd = bu->vd;
+	size_t size = sizeof(struct vfio_user_version) + VUB_MAX_JSON_LEN;
+	struct vub_caps ours;
+	struct vub_err err = {};
+	char *req;
+	int len, ret;
+	u16 minor;
+
+	vub_caps_ours(&ours);
+	req = kzalloc(size, GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	len = vub_version_build(req, size, &ours);
+	if (len < 0) {
+		kfree(req);
+		return len;
+	}
+	ret = bu_xfer(bu, VFIO_USER_VERSION, req, len, size);
+	kfree(req);
+	if (ret < 0)
+		return ret;
+	bu_drop_files(bu, true);	/* no twin socket: we did not ask */
+	if (vub_version_check_reply(bu->buf, ret, &ours, &vd->caps, &minor,
+				    &err))
+		return bu_bad(bu, "VERSION", -1, &err);
+	vd->major = VFIO_USER_MAJOR;
+	vd->minor = minor;
+	return 0;
+}
+
+static int bu_device_info(struct vub_bu *bu)
+{
+	struct vub_device *vd = bu->vd;
+	struct vfio_user_device_info req;
+	struct vub_err err = {};
+	int ret;
+
+	ret = bu_xfer(bu, VFIO_USER_DEVICE_GET_INFO, &req,
+		      vub_build_device_info(&req), sizeof(req));
+	if (ret < 0)
+		return ret;
+	bu_drop_files(bu, true);
+	if (vub_check_device_info(bu->buf, ret, &vd->info, &err))
+		return bu_bad(bu, "DEVICE_GET_INFO", -1, &err);
+	return 0;
+}
+
+static bool bu_region_file_ok(struct file *f)
+{
+	return S_ISREG(file_inode(f)->i_mode) && f->f_op && f->f_op->mmap;
+}
+
+static int bu_region(struct vub_bu *bu, u32 index)
+{
+	struct vub_device *vd = bu->vd;
+	struct vub_region *r = &vd->regions[index];
+	struct vfio_user_region_info req;
+	struct vub_err err = {};
+	u32 argsz = VUB_REGION_INFO_ARGSZ, needed = 0;
+	int ret, try;
+
+	for (try = 0; try < 2; try++) {
+		ret = bu_xfer(bu, VFIO_USER_DEVICE_GET_REGION_INFO, &req,
+			      vub_build_region_info(&req, index, argsz), argsz);
+		if (ret < 0)
+			return ret;
+		ret = vub_check_region_info(index, argsz, bu->buf, ret, r,
+					    &needed, &err);
+		if (ret != -EMSGSIZE)
+			break;
+		if (try || needed <= argsz || needed > VUB_REGION_INFO_MAX_ARGSZ) {
+			dev_err(&vd->dev, "region %u: server asks for an argsz of %u\n",
+				index, needed);
+			return -EPROTO;
+		}
+		argsz = needed;
+	}
+	if (ret)
+		return bu_bad(bu, "DEVICE_GET_REGION_INFO", index, &err);
+
+	if (!(r->flags & VFIO_USER_REGION_INFO_FLAG_MMAP)) {
+		bu_drop_files(bu, true);
+		return 0;
+	}
+	if (bu->nr_files + bu->extra_fds > 1) {
+		dev_err(&vd->dev, "region %u: %u fds, expected one\n", index,
+			bu->nr_files + bu->extra_fds);
+		return -EPROTO;
+	}
+	if (!bu->nr_files) {
+		dev_warn(&vd->dev, "region %u: mmap flag without an fd, not mappable\n",
+			 index);
+		r->flags &= ~VFIO_USER_REGION_INFO_FLAG_MMAP;
+		r->nr_areas = 0;
+		return 0;
+	}
+	if (!bu_region_file_ok(bu->files[0])) {
+		dev_err(&vd->dev, "region %u: the fd is not a mappable regular file\n",
+			index);
+		return -EPROTO;
+	}
+	vd->region_files[index] = bu->files[0];
+	bu->nr_files = 0;
+	return 0;
+}
+
+static int bu_irq(struct vub_bu *bu, u32 index)
+{
+	struct vub_device *vd = bu->vd;
+	struct vfio_user_irq_info req;
+	struct vub_err err = {};
+	int ret;
+
+	ret = bu_xfer(bu, VFIO_USER_DEVICE_GET_IRQ_INFO, &req,
+		      vub_build_irq_info(&req, index), sizeof(req));
+	if (ret < 0)
+		return ret;
+	bu_drop_files(bu, true);
+	if (vub_check_irq_info(index, bu->buf, ret, &vd->irqs[index], &err))
+		return bu_bad(bu, "DEVICE_GET_IRQ_INFO", index, &err);
+	return 0;
+}
+
+static int bu_run(struct vub_bu *bu)
+{
+	struct vub_device *vd = bu->vd;
+	u32 i;
+	int ret;
+
+	ret = bu_version(bu);
+	if (ret)
+		return ret;
+	ret = bu_device_info(bu);
+	if (ret)
+		return ret;
+	vd->regions = kcalloc(vd->info.num_regions, sizeof(*vd->regions),
+			      GFP_KERNEL);
+	vd->region_files = kcalloc(vd->info.num_regions,
+				   sizeof(*vd->region_files), GFP_KERNEL);
+	vd->irqs = kcalloc(vd->info.num_irqs, sizeof(*vd->irqs), GFP_KERNEL);
+	if ((vd->info.num_regions && (!vd->regions || !vd->region_files)) ||
+	    (vd->info.num_irqs && !vd->irqs))
+		return -ENOMEM;
+	for (i = 0; i < vd->info.num_regions; i++) {
+		ret = bu_region(bu, i);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < vd->info.num_irqs; i++) {
+		ret = bu_irq(bu, i);
+		if (ret)
+			return ret;
+	}
+	vd->conn->next_id = bu->msg_id;
+	return 0;
+}
+
+/*
+ * Runs in the creating process.  On failure the caller tears the
+ * device down; region files already taken are released with it.
+ */
+int vub_bringup(struct vub_device *vd)
+{
+	struct vub_bu *bu;
+	int ret;
+
+	if (!current->mm) {
+		dev_err(&vd->dev, "bring-up needs a process context\n");
+		return -EINVAL;
+	}
+	bu = kzalloc(sizeof(*bu), GFP_KERNEL);
+	if (!bu)
+		return -ENOMEM;
+	bu->vd = vd;
+	bu->kcbuf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	bu->buf = kvmalloc(BU_BUF_SIZE, GFP_KERNEL);
+	if (!bu->kcbuf || !bu->buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	bu->cbuf = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	if (IS_ERR_VALUE(bu->cbuf)) {
+		ret = (int)bu->cbuf;
+		goto out;
+	}
+	ret = bu_run(bu);
+	bu_drop_files(bu, false);
+	vm_munmap(bu->cbuf, PAGE_SIZE);
+	if (ret == -ETIMEDOUT && !atomic64_read(&vd->stats.timeouts))
+		atomic64_inc(&vd->stats.timeouts);
+out:
+	kvfree(bu->buf);
+	kfree(bu->kcbuf);
+	kfree(bu);
+	return ret;
+}

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_user bus: the "vfio-user" bus type, its one driver (VFIO needs
+ * the parent device bound to a driver, whose owner module it pins while
+ * the VFIO device is open), and device creation and removal through
+ * /sys/bus/vfio-user/{add,remove} and the "socket" module parameter.
+ *
+ * Creation runs synchronously in the requesting process and leaves
+ * nothing behind on failure.  Removal revokes the connection first (in
+ * flight and new requests fail with -EIO), then unregisters the device,
+ * which waits for a VFIO consumer to close it (see
+ * Documentation/lifecycle.rst).
+ *
+ * vub_devices_lock protects the device list and name uniqueness; it is
+ * never held across bring-up or unregistration.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ctype.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "compat.h"
+#include "conn.h"
+
+#ifdef VUB_HAVE_BUS_ATTR_CONST_BUS
+#define vub_bus_attr_bus_t	const struct bus_type
+#else
+#define vub_bus_attr_bus_t	struct bus_type
+#endif
+
+static DEFINE_IDA(vub_ida);
+static DEFINE_MUTEX(vub_devices_lock);
+static LIST_HEAD(vub_devices);
+
+/* ---- bus and driver --------------------------------------------------- */
+
+static int vub_bus_match(struct device *dev, vub_bus_match_drv_t *drv)
+{
+	return 1;
+}
+
+static void vub_broken_work(struct work_struct *work)
+{
+	struct vub_device *vd = container_of(work, struct vub_device,
+					     broken_work);
+
+	if (!READ_ONCE(vd->vfio_ready))
+		return;
+	if (test_and_set_bit(VUB_F_BROKEN_NOTIFIED, &vd->flags))
+		return;
+	vub_vfio_broken(vd);
+}
+
+static int vub_bus_probe(struct device *dev)
+{
+	struct vub_device *vd = to_vub_device(dev);
+	int ret;
+
+	ret = vub_vfio_register(vd);
+	if (ret) {
+		vd->probe_err = ret;
+		dev_err(dev, "cannot register the VFIO device: %pe\n",
+			ERR_PTR(ret));
+		return ret;
+	}
+	WRITE_ONCE(vd->vfio_ready, true);
+	/* Pairs with the barrier in vub_set_broken(). */
+	smp_mb();
+	if (vub_state(vd) == VUB_STATE_BROKEN)
+		schedule_work(&vd->broken_work);
+	return 0;
+}
+
+static void vub_bus_remove(struct device *dev)
+{
+	struct vub_device *vd = to_vub_device(dev);
+
+	WRITE_ONCE(vd->vfio_ready, false);
+	cancel_work_sync(&vd->broken_work);
+	vub_vfio_unregister(vd);
+}
+
+static struct bus_type vub_bus = {
+	.name = "vfio-user",
+	.match = vub_bus_match,
+	.probe = vub_bus_probe,
+	.remove = vub_bus_remove,
+};
+
+static struct device_driver vub_driver = {
+	.name = "vfio-user",
+	.bus = &vub_bus,
+	.owner = THIS_MODULE,
+	.suppress_bind_attrs = true,
+	.probe_type = PROBE_FORCE_SYNCHRONOUS,
+};
+
+/* ---- devices ----------------------------------------------------------- */
+
+static void vub_device_release(struct device *dev)
+{
+	struct vub_device *vd = to_vub_device(dev);
+	u32 i;
+
+	vub_conn_free(vd);
+	if (vd->region_files) {
+		for (i = 0; i < vd->info.num_regions; i++)
+			if (vd->region_files[i])
+				fput(vd->region_files[i]);
+	}
+	kfree(vd->region_files);
+	kfree(vd->regions);
+	kfree(vd->irqs);
+	put_pid(vd->server_pid);
+	if (vd->id >= 0)
+		ida_free(&vub_ida, vd->id);
+	kfree(vd->socket_path);
+	kfree(vd);
+}
+
+static struct vub_device *vub_find_locked(const char *name)
+{
+	struct vub_device *vd;
+
+	list_for_each_entry(vd, &vub_devices, node)
+		if (!strcmp(dev_name(&vd->dev), name))
+			return vd;
+	return NULL;
+}
+
+/* Letters, digits, '-', '_', '.', ':'; not starting with '.'. */
+static bool vub_name_valid(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (!len || len > VUB_NAME_MAX || name[0] == '.')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum(name[i]) && !strchr("-_.:", name[i]))
+			return false;
+	return true;
+}
+
+/* Give @vd its name and put it on the list; -EEXIST if taken. */
+static int vub_device_name(struct vub_device *vd, const char *name)
+{
+	char buf[VUB_NAME_MAX + 1];
+	int id, start = 0, ret;
+
+	mutex_lock(&vub_devices_lock);
+	if (name) {
+		ret = -EEXIST;
+		if (vub_find_locked(name))
+			goto out;
+		ret = dev_set_name(&vd->dev, "%s", name);
+		goto add;
+	}
+	for (;;) {
+		id = ida_alloc_range(&vub_ida, start, INT_MAX, GFP_KERNEL);
+		ret = id;
+		if (id < 0)
+			goto out;
+		snprintf(buf, sizeof(buf), "vfio-user%d", id);
+		if (!vub_find_locked(buf))
+			break;
+		/* Taken by an explicitly named device: try the next one. */
+		ida_free(&vub_ida, id);
+		start = id + 1;
+	}
+	vd->id = id;
+	ret = dev_set_name(&vd->dev, "%s", buf);
+add:
+	if (!ret)
+		list_add_tail(&vd->node, &vub_devices);
+out:
+	mutex_unlock(&vub_devices_lock);
+	return ret;
+}
+
+static void vub_device_unlist(struct vub_device *vd)
+{
+	mutex_lock(&vub_devices_lock);
+	list_del_init(&vd->node);
+	mutex_unlock(&vub_devices_lock);
+}
+
+struct vub_add_args {
+	char *socket;
+	char *name;
+	unsigned int timeout_ms;
+	unsigned int reset_timeout_ms;
+};
+
+static int vub_device_create(const struct vub_add_args *a)
+{
+	struct vub_device *vd;
+	int ret;
+
+	if (a->socket[0] != '/') {
+		pr_err("socket path must be absolute: %s\n", a->socket);
+		return -EINVAL;
+	}
+	if (a->name && !vub_name_valid(a->name)) {
+		pr_err("invalid device name \"%s\"\n", a->name);
+		return -EINVAL;
+	}
+
+	vd = kzalloc(sizeof(*vd), GFP_KERNEL);
+	if (!vd)
+		return -ENOMEM;
+	vd->id = -1;
+	INIT_LIST_HEAD(&vd->node);
+	INIT_WORK(&vd->broken_work, vub_broken_work);
+	vd->timeout_ms = a->timeout_ms ?: READ_ONCE(vub_default_timeout_ms);
+	vd->reset_timeout_ms = a->reset_timeout_ms ?:
+			       READ_ONCE(vub_default_reset_timeout_ms);
+	device_initialize(&vd->dev);
+	vd->dev.bus = &vub_bus;
+	vd->dev.groups = vub_dev_groups;
+	vd->dev.release = vub_device_release;
+	/* From here on put_device() frees everything. */
+	vd->socket_path = kstrdup(a->socket, GFP_KERNEL);
+	if (!vd->socket_path) {
+		put_device(&vd->dev);
+		return -ENOMEM;
+	}
+	ret = vub_device_name(vd, a->name);
+	if (ret) {
+		if (ret == -EEXIST)
+			pr_err("device %s already exists\n", a->name);
+		put_device(&vd->dev);
+		return ret;
+	}
+
+	ret = vub_conn_connect(vd);
+	if (ret) {
+		dev_err(&vd->dev, "cannot connect to %s: %pe\n",
+			vd->socket_path, ERR_PTR(ret));
+		goto err;
+	}
+	ret = vub_bringup(vd);
+	if (ret) {
+		dev_err(&vd->dev, "bring-up with %s failed: %pe\n",
+			vd->socket_path, ERR_PTR(ret));
+		goto err;
+	}
+	ret = vub_conn_start(vd);
+	if (ret)
+		goto err;
+	ret = device_add(&vd->dev);
+	if (ret)
+		goto err;
+	if (!vd->dev.driver) {
+		ret = vd->probe_err ?: -ENODEV;
+		device_del(&vd->dev);
+		goto err;
+	}
+	vub_debugfs_add(vd);
+	dev_info(&vd->dev, "%s: protocol %u.%u, %u regions, %u irq indexes, server pid %d\n",
+		 vd->socket_path, vd->major, vd->minor, vd->info.num_regions,
+		 vd->info.num_irqs, pid_nr(vd->server_pid));
+	return 0;
+
+err:
+	vub_conn_shutdown(vd);
+	vub_device_unlist(vd);
+	put_device(&vd->dev);
+	return ret;
+}
+
+/* Revoke the connection, then unregister (may wait for a consumer). */
+static void vub_device_destroy(struct vub_device *vd)
+{
+	dev_dbg(&vd->dev, "removing\n");
+	vub_conn_shutdown(vd);
+	vub_debugfs_remove(vd);
+	device_del(&vd->dev);
+	vub_device_unlist(vd);
+	put_device(&vd->dev);
+}
+
+static int vub_device_remove(const char *name)
+{
+	struct vub_device *vd;
+
+	mutex_lock(&vub_devices_lock);
+	vd = vub_find_locked(name);
+	if (!vd || vd->removing || !device_is_registered(&vd->dev)) {
+		mutex_unlock(&vub_devices_lock);
+		return -ENODEV;
+	}
+	vd->removing = true;
+	mutex_unlock(&vub_devices_lock);
+	vub_device_destroy(vd);
+	return 0;
+}
+
+/* ---- /sys/bus/vfio-user/{add,remove} ------------------------------------ */
+
+static int vub_parse_uint(const char *s, unsigned int *val)
+{
+	unsigned int v;
+
+	if (kstrtouint(s, 0, &v) || v < VUB_MIN_TIMEOUT_MS ||
+	    v > VUB_MAX_TIMEOUT_MS)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+/*
+ * "PATH" or "socket=PATH [name=NAME] [timeout_ms=N]
+ * [reset_timeout_ms=N]", whitespace separated.  @s is modified.
+ */
+static int vub_parse_add(char *s, struct vub_add_args *a)
+{
+	char *tok;
+
+	memset(a, 0, sizeof(*a));
+	s = strim(s);
+	if (s[0] == '/' && !strpbrk(s, " \t\n")) {
+		a->socket = s;
+		return 0;
+	}
+	while ((tok = strsep(&s, " \t\n"))) {
+		char *val;
+
+		if (!*tok)
+			continue;
+		val = strchr(tok, '=');
+		if (!val || !val[1])
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(tok, "socket")) {
+			a->socket = val;
+		} else if (!strcmp(tok, "name")) {
+			a->name = val;
+		} else if (!strcmp(tok, "timeout_ms")) {
+			if (vub_parse_uint(val, &a->timeout_ms))
+				return -EINVAL;
+		} else if (!strcmp(tok, "reset_timeout_ms")) {
+			if (vub_parse_uint(val, &a->reset_timeout_ms))
+				return -EINVAL;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return a->socket ? 0 : -EINVAL;
+}
+
+static ssize_t add_store(vub_bus_attr_bus_t *bus, const char *buf,
+			 size_t count)
+{
+	struct vub_add_args a;
+	char *s;
+	int ret;
+
+	s = kstrndup(buf, count, GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	ret = vub_parse_add(s, &a);
+	if (ret)
+		pr_err("add: expected \"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N]\"\n");
+	else
+		ret = vub_device_create(&a);
+	kfree(s);
+	return ret ?: count;
+}
+
+static ssize_t remove_store(vub_bus_attr_bus_t *bus, const char *buf,
+			    size_t count)
+{
+	char *s;
+	int ret;
+
+	s = kstrndup(buf, count, GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	ret = vub_device_remove(strim(s));
+	kfree(s);
+	return ret ?: count;
+}
+
+static BUS_ATTR_WO(add);
+static BUS_ATTR_WO(remove);
+
+/* ---- module init and exit -------------------------------------------- */
+
+static void vub_destroy_all(void)
+{
+	struct vub_device *vd;
+
+	for (;;) {
+		mutex_lock(&vub_devices_lock);
+		vd = list_first_entry_or_null(&vub_devices, struct vub_device,
+					      node);
+		if (vd)
+			vd->removing = true;
+		mutex_unlock(&vub_devices_lock);
+		if (!vd)
+			break;
+		vub_device_destroy(vd);
+	}
+}
+
+/* @sockets: the "socket" module parameter, comma-separated paths. */
+int vub_bus_init(const char *sockets)
+{
+	struct vub_add_args a = {};
+	char *list, *p, *path;
+	int ret;
+
+	ret = bus_register(&vub_bus);
+	if (ret)
+		return ret;
+	ret = driver_register(&vub_driver);
+	if (ret)
+		goto err_bus;
+	ret = bus_create_file(&vub_bus, &bus_attr_add);
+	if (ret)
+		goto err_drv;
+	ret = bus_create_file(&vub_bus, &bus_attr_remove);
+	if (ret)
+		goto err_add;
+
+	if (!sockets || !*sockets)
+		return 0;
+	list = kstrdup(sockets, GFP_KERNEL);
+	if (!list) {
+		ret = -ENOMEM;
+		goto err_devs;
+	}
+	p = list;
+	while ((path = strsep(&p, ","))) {
+		if (!*path)
+			continue;
+		a.socket = path;
+		ret = vub_device_create(&a);
+		if (ret)
+			break;
+	}
+	kfree(list);
+	if (!ret)
+		return 0;
+err_devs:
+	bus_remove_file(&vub_bus, &bus_attr_remove);
+	vub_destroy_all();
+err_add:
+	bus_remove_file(&vub_bus, &bus_attr_add);
+err_drv:
+	driver_unregister(&vub_driver);
+err_bus:
+	bus_unregister(&vub_bus);
+	return ret;
+}
+
+void vub_bus_exit(void)
+{
+	/* Waits for writers of add/remove still running. */
+	bus_remove_file(&vub_bus, &bus_attr_add);
+	bus_remove_file(&vub_bus, &bus_attr_remove);
+	vub_destroy_all();
+	driver_unregister(&vub_driver);
+	bus_unregister(&vub_bus);
+	ida_destroy(&vub_ida);
+}

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_user transport: the kernel socket to the server, request/reply
+ * matching, the receiver thread and the "broken" state.
+ *
+ * See conn.h for the locking rules.  Message IDs are allocated
+ * cyclically from the pending table (0..65535), so an ID is never
+ * reused while a request with that ID, or a tombstone for an abandoned
+ * one, is still in the table.
+ *
+ * Broken-state rules: end of file, a protocol violation, a timed-out
+ * request, a short write or a failed DMA service make the device
+ * broken, for good (vfio-user state cannot be resynchronised): every
+ * pending request fails with the cause (-EIO for EOF, -ETIMEDOUT,
+ * -EPROTO), new requests fail at once with -EIO, the socket is shut
+ * down and vub_vfio_broken() is called once from a work item.  A
+ * request whose waiter got a fatal signal is not a failure of the
+ * server: its ID stays reserved by a tombstone until the late reply
+ * arrives, which is then dropped and counted.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kthread.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/un.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "compat.h"
+#include "conn.h"
+#include "trace.h"
+
+#define HDR_SIZE	sizeof(struct vfio_user_header)
+
+/* A request waiting for its reply; lives on the waiter's stack. */
+struct vub_req {
+	struct vfio_user_header hdr;	/* as sent */
+	struct completion done;
+	void *reply;
+	size_t reply_max;
+	size_t reply_len;
+	int err;			/* set by the claimer */
+};
+
+const char *vub_state_name(enum vub_state state)
+{
+	switch (state) {
+	case VUB_STATE_BRINGUP:
+		return "bringup";
+	case VUB_STATE_READY:
+		return "ready";
+	case VUB_STATE_BROKEN:
+		return "broken";
+	case VUB_STATE_CLOSING:
+		return "closing";
+	}
+	return "unknown";
+}
+
+enum vub_state vub_state(struct vub_device *vd)
+{
+	return vd->conn ? READ_ONCE(vd->conn->state) : VUB_STATE_BRINGUP;
+}
+
+/* Fail every pending request with @err; xa_lock held. */
+static void vub_fail_pending_locked(struct vub_conn *c, int err)
+{
+	unsigned long idx;
+	void *entry;
+
+	xa_for_each(&c->pending, idx, entry) {
+		__xa_erase(&c->pending, idx);
+		if (!xa_is_value(entry)) {
+			struct vub_req *req = entry;
+
+			req->err = err;
+			complete(&req->done);
+		}
+	}
+}
+
+void vub_set_broken(struct vub_device *vd, int err, const char *why)
+{
+	struct vub_conn *c = vd->conn;
+
+	xa_lock(&c->pending);
+	if (c->state == VUB_STATE_BROKEN || c->state == VUB_STATE_CLOSING) {
+		xa_unlock(&c->pending);
+		return;
+	}
+	WRITE_ONCE(c->state, VUB_STATE_BROKEN);
+	c->broken_err = err;
+	vub_fail_pending_locked(c, err);
+	xa_unlock(&c->pending);
+
+	dev_err(&vd->dev, "connection to %s broken (%pe): %s\n",
+		vd->socket_path, ERR_PTR(err), why);
+	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	/* Pairs with the barrier in the bus probe (vfio_ready). */
+	smp_mb();
+	schedule_work(&vd->broken_work);
+}
+
+/* Unix socket errors that happen before any byte is queued. */
+static bool vub_send_err_is_clean(int err)
+{
+	switch (err) {
+	case -EBADF:
+	case -EINVAL:
+	case -ETOOMANYREFS:
+	case -EPERM:
+	case -ENOMEM:
+	case -ENOBUFS:
+	case -EINTR:
+	case -ERESTARTSYS:
+		return true;
+	}
+	return false;
+}
+
+int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
+		  const void *p1, size_t l1, const void *p2, size_t l2,
+		  const int *fds, unsigned int nr_fds)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int) * VUB_OUR_MAX_MSG_FDS)];
+	} cm;
+	struct vub_conn *c = vd->conn;
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct kvec vec[3];
+	sigset_t blocked, old;
+	size_t total = HDR_SIZE + l1 + l2;
+	int n = 0, ret;
+
+	if (nr_fds > VUB_OUR_MAX_MSG_FDS || total > U32_MAX)
+		return -EINVAL;
+	h->msg_size = total;
+	vec[n++] = (struct kvec){ .iov_base = h, .iov_len = HDR_SIZE };
+	if (l1)
+		vec[n++] = (struct kvec){ .iov_base = (void *)p1, .iov_len = l1 };
+	if (l2)
+		vec[n++] = (struct kvec){ .iov_base = (void *)p2, .iov_len = l2 };
+	if (nr_fds) {
+		memset(&cm, 0, sizeof(cm));
+		cm.hdr.cmsg_level = SOL_SOCKET;
+		cm.hdr.cmsg_type = SCM_RIGHTS;
+		cm.hdr.cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
+		memcpy(CMSG_DATA(&cm.hdr), fds, sizeof(int) * nr_fds);
+		msg.msg_control = &cm;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
+	}
+
+	if (mutex_lock_killable(&c->send_lock))
+		return -EINTR;
+	if (READ_ONCE(c->state) == VUB_STATE_BROKEN ||
+	    READ_ONCE(c->state) == VUB_STATE_CLOSING) {
+		mutex_unlock(&c->send_lock);
+		return -EIO;
+	}
+	trace_vub_msg_send(vd, h, nr_fds);
+	/*
+	 * Only SIGKILL may interrupt a send: a consumer such as QEMU gets
+	 * signals all the time and a message cut short would desynchronise
+	 * the stream.  The send timeout bounds a server that stops reading.
+	 */
+	siginitsetinv(&blocked, sigmask(SIGKILL));
+	sigprocmask(SIG_SETMASK, &blocked, &old);
+	c->sock->sk->sk_sndtimeo = msecs_to_jiffies(READ_ONCE(vd->timeout_ms));
+	ret = kernel_sendmsg(c->sock, &msg, vec, n, total);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	mutex_unlock(&c->send_lock);
+
+	if (ret == total) {
+		atomic64_add(total, &vd->stats.bytes_sent);
+		return 0;
+	}
+	if (ret > 0) {
+		atomic64_add(ret, &vd->stats.bytes_sent);
+		vub_set_broken(vd, -EIO, "message cut short while sending");
+		return fatal_signal_pending(current) ? -EINTR : -EIO;
+	}
+	if (ret == -EAGAIN) {
+		vub_set_broken(vd, -ETIMEDOUT, "server does not read its socket");
+		return -ETIMEDOUT;
+	}
+	if (vub_send_err_is_clean(ret))
+		return ret == -ERESTARTSYS ? -EINTR : ret;
+	vub_set_broken(vd, -EIO, "cannot send to the server");
+	return -EIO;
+}
+
+/* Remove @req from the table if it is still there (see conn.h). */
+static bool vub_claim(struct vub_conn *c, struct vub_req *req, void *repl)
+{
+	return xa_cmpxchg(&c->pending, req->hdr.msg_id, req, repl,
+			  GFP_KERNEL) == req;
+}
+
+static int vub_xfer(struct vub_device *vd, u16 cmd,
+		    const void *p1, size_t l1, const void *p2, size_t l2,
+		    const int *fds, unsigned int nr_fds,
+		    void *reply, size_t reply_max, size_t *reply_len)
+{
+	struct vub_conn *c = vd->conn;
+	struct vub_req req = {
+		.hdr.cmd = cmd,
+		.hdr.flags = VFIO_USER_F_TYPE_COMMAND,
+		.reply = reply,
+		.reply_max = reply_max,
+	};
+	unsigned int ms;
+	u32 id;
+	long left;
+	int ret;
+
+	if (nr_fds > vd->caps.max_msg_fds ||
+	    l1 + l2 > VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size) - HDR_SIZE)
+		return -EINVAL;
+	init_completion(&req.done);
+
+	xa_lock(&c->pending);
+	if (c->state != VUB_STATE_READY) {
+		xa_unlock(&c->pending);
+		return -EIO;
+	}
+	/* May drop and retake the lock to allocate. */
+	ret = __xa_alloc_cyclic(&c->pending, &id, &req, XA_LIMIT(0, U16_MAX),
+				&c->next_id, GFP_KERNEL);
+	if (ret < 0) {
+		xa_unlock(&c->pending);
+		return ret == -EBUSY ? -EAGAIN : ret;
+	}
+	if (c->state != VUB_STATE_READY) {
+		__xa_erase(&c->pending, id);
+		xa_unlock(&c->pending);
+		return -EIO;
+	}
+	xa_unlock(&c->pending);
+	req.hdr.msg_id = id;
+	atomic64_inc(&vd->stats.requests);
+
+	ret = vub_conn_send(vd, &req.hdr, p1, l1, p2, l2, fds, nr_fds);
+	if (ret) {
+		if (!vub_claim(c, &req, NULL))
+			wait_for_completion(&req.done);
+		return ret;
+	}
+
+	ms = cmd == VFIO_USER_DEVICE_RESET ? READ_ONCE(vd->reset_timeout_ms) :
+					     READ_ONCE(vd->timeout_ms);
+	left = wait_for_completion_killable_timeout(&req.done,
+						    msecs_to_jiffies(ms));
+	if (left == 0 && vub_claim(c, &req, NULL)) {
+		/* A hung server: fatal, see the comment at the top. */
+		atomic64_inc(&vd->stats.timeouts);
+		dev_err(&vd->dev, "%s (msg_id %u) timed out after %u ms\n",
+			vub_cmd_name(cmd), id, ms);
+		vub_set_broken(vd, -ETIMEDOUT, "request timed out");
+		return -ETIMEDOUT;
+	}
+	if (left < 0 && vub_claim(c, &req, xa_mk_value(cmd))) {
+		dev_dbg(&vd->dev, "%s (msg_id %u) abandoned\n",
+			vub_cmd_name(cmd), id);
+		return -EINTR;
+	}
+	if (left <= 0)	/* claimed meanwhile: completion is imminent */
+		wait_for_completion(&req.done);
+	if (!req.err && reply_len)
+		*reply_len = req.reply_len;
+	return req.err;
+}
+
+int vub_request(struct vub_device *vd, u16 cmd,
+		const void *payload, size_t len,
+		const int *fds, unsigned int nr_fds,
+		void *reply, size_t reply_max, size_t *reply_len)
+{
+	return vub_xfer(vd, cmd, payload, len, NULL, 0, fds, nr_fds,
+			reply, reply_max, reply_len);
+}
+
+int vub_request2(struct vub_device *vd, u16 cmd,
+		 const void *hdr, size_t hdr_len,
+		 const void *data, size_t data_len,
+		 void *reply, size_t reply_max, size_t *reply_len)
+{
+	return vub_xfer(vd, cmd, hdr, hdr_len, data, data_len, NULL, 0,
+			reply, reply_max, reply_len);
+}
+
+int vub_send_reply(struct vub_device *vd, const struct vfio_user_header *req,
+		   int error, const void *payload, size_t len,
+		   const void *data, size_t data_len)
+{
+	struct vfio_user_header h = {
+		.msg_id = req->msg_id,
+		.cmd = req->cmd,
+		.flags = VFIO_USER_F_TYPE_REPLY,
+	};
+
+	if (req->flags & VFIO_USER_F_NO_REPLY)
+		return 0;
+	if (error) {
+		h.flags |= VFIO_USER_F_ERROR;
+		h.error_no = clamp(error, 1, VFIO_USER_MAX_ERRNO);
+		len = 0;
+		data_len = 0;
+	}
+	return vub_conn_send(vd, &h, payload, len, data, data_len, NULL, 0);
+}
+
+/* ---- receiver --------------------------------------------------------- */
+
+/*
+ * Read exactly @len bytes.  No control buffer: fds from the server
+ * are dropped by the kernel and reported with MSG_CTRUNC, a protocol
+ * violation (fds only come with bring-up replies).
+ */
+static int vub_recv_all(struct vub_device *vd, void *buf, size_t len,
+			const char **why)
+{
+	struct socket *sock = vd->conn->sock;
+
+	while (len) {
+		struct msghdr msg = {};
+		struct kvec vec = { .iov_base = buf, .iov_len = len };
+		int ret;
+
+		ret = kernel_recvmsg(sock, &msg, &vec, 1, len, MSG_WAITALL);
+		if (ret > 0)
+			atomic64_add(ret, &vd->stats.bytes_received);
+		if (msg.msg_flags & MSG_CTRUNC) {
+			atomic64_inc(&vd->stats.unexpected_fds);
+			*why = "server sent file descriptors outside bring-up";
+			return -EPROTO;
+		}
+		if (ret == 0) {
+			*why = "server closed the connection";
+			return -EIO;
+		}
+		if (ret < 0) {
+			*why = "receive error";
+			return ret;
+		}
+		buf += ret;
+		len -= ret;
+	}
+	return 0;
+}
+
+static int vub_rx_reply(struct vub_device *vd,
+			const struct vfio_user_header *h,
+			void *p, size_t len)
+{
+	struct vub_conn *c = vd->conn;
+	struct vub_req *req;
+	struct vub_err err = {};
+	int srv_errno = 0, ret;
+	void *entry;
+
+	xa_lock(&c->pending);
+	entry = xa_load(&c->pending, h->msg_id);
+	if (entry)
+		__xa_erase(&c->pending, h->msg_id);
+	xa_unlock(&c->pending);
+
+	if (!entry) {
+		dev_err(&vd->dev, "reply %s with unknown msg_id %u\n",
+			vub_cmd_name(h->cmd), h->msg_id);
+		vub_set_broken(vd, -EPROTO, "reply to no request");
+		return -EPROTO;
+	}
+	if (xa_is_value(entry)) {
+		if (xa_to_value(entry) != h->cmd) {
+			vub_set_broken(vd, -EPROTO, "reply command mismatch");
+			return -EPROTO;
+		}
+		atomic64_inc(&vd->stats.late_replies);
+		dev_dbg(&vd->dev, "late reply msg_id %u dropped\n", h->msg_id);
+		return 0;
+	}
+
+	/* Claimed: we must complete it, and not block before that. */
+	req = entry;
+	ret = vub_check_reply_header(&req->hdr, h, &srv_errno, &err);
+	if (ret < 0 || len > req->reply_max) {
+		req->err = -EPROTO;
+		complete(&req->done);
+		dev_err(&vd->dev, "bad reply to %s (msg_id %u): %s\n",
+			vub_cmd_name(req->hdr.cmd), h->msg_id,
+			ret < 0 ? err.msg : "payload larger than expected");
+		vub_set_broken(vd, -EPROTO, "invalid reply");
+		return -EPROTO;
+	}
+	atomic64_inc(&vd->stats.replies);
+	if (ret == 1) {
+		atomic64_inc(&vd->stats.errors);
+		req->err = -srv_errno;
+	} else {
+		if (len)
+			memcpy(req->reply, p, len);
+		req->reply_len = len;
+		req->err = 0;
+	}
+	complete(&req->done);
+	return 0;
+}
+
+static int vub_rx_command(struct vub_device *vd,
+			  const struct vfio_user_header *h,
+			  void *p, size_t len)
+{
+	struct vub_err err = {};
+	int ret;
+
+	atomic64_inc(&vd->stats.server_requests);
+	if (h->cmd != VFIO_USER_DMA_READ && h->cmd != VFIO_USER_DMA_WRITE) {
+		/* The spec defines no other server-to-client commands. */
+		dev_warn_ratelimited(&vd->dev,
+				     "unsupported command %u from the server\n",
+				     h->cmd);
+		ret = vub_send_reply(vd, h, EOPNOTSUPP, NULL, 0, NULL, 0);
+		return ret == -EINTR ? 0 : ret;
+	}
+	ret = vub_check_dma_request(h->cmd, p, len,
+				    vd->caps.max_data_xfer_size, &err);
+	if (ret == -E2BIG)
+		return vub_send_reply(vd, h, E2BIG, NULL, 0, NULL, 0);
+	if (ret) {
+		dev_err(&vd->dev, "bad %s request: %s (offset %zu)\n",
+			vub_cmd_name(h->cmd), err.msg, err.offset);
+		vub_set_broken(vd, -EPROTO, "invalid DMA request");
+		return -EPROTO;
+	}
+	ret = vub_dma_handle(vd, h, p, len);
+	if (ret < 0)
+		vub_set_broken(vd, ret, "DMA request handling failed");
+	return ret;
+}
+
+/* Read and dispatch one message; non-zero stops the receiver. */
+static int vub_rx_one(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+	struct vfio_user_header h;
+	struct vub_err err = {};
+	const char *why = NULL;
+	size_t len;
+	int ret, type;
+
+	ret = vub_recv_all(vd, &h, sizeof(h), &why);
+	if (ret)
+		goto broken;
+	type = vub_check_header(&h, VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size),
+				&err);
+	if (type < 0) {
+		trace_vub_msg_recv(vd, &h, 0);
+		dev_err(&vd->dev, "bad message header: %s (offset %zu)\n",
+			err.msg, err.offset);
+		why = "invalid message header";
+		ret = -EPROTO;
+		goto broken;
+	}
+	len = h.msg_size - sizeof(h);
+	if (WARN_ON_ONCE(len > c->rx_size)) {
+		why = "message too large";
+		ret = -EPROTO;
+		goto broken;
+	}
+	ret = vub_recv_all(vd, c->rx_buf, len, &why);
+	if (ret)
+		goto broken;
+	trace_vub_msg_recv(vd, &h, 0);
+	if (type == VFIO_USER_F_TYPE_REPLY)
+		return vub_rx_reply(vd, &h, c->rx_buf, len);
+	return vub_rx_command(vd, &h, c->rx_buf, len);
+
+broken:
+	vub_set_broken(vd, ret, why);
+	return ret;
+}
+
+static int vub_rx_thread(void *arg)
+{
+	struct vub_device *vd = arg;
+
+	while (!kthread_should_stop()) {
+		if (vub_rx_one(vd))
+			break;
+	}
+	/* Wait for vub_conn_shutdown() to stop us. */
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+/* ---- setup and teardown ---------------------------------------------- */
+
+int vub_conn_connect(struct vub_device *vd)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t plen = strlen(vd->socket_path);
+	struct vub_conn *c;
+	struct sock *sk;
+	int ret;
+
+	if (plen >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sun.sun_path, vd->socket_path, plen);
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	mutex_init(&c->send_lock);
+	xa_init_flags(&c->pending, XA_FLAGS_ALLOC);
+	c->state = VUB_STATE_BRINGUP;
+	vd->conn = c;
+
+	/*
+	 * Kernel sockets do not pin their netns, so use init_net; a
+	 * pathname socket is found through the file system anyway.  The
+	 * path is resolved against the calling process's root and checked
+	 * with its credentials (unix_find_bsd()): this runs in the
+	 * process that asked for the device.
+	 */
+	ret = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &c->sock);
+	if (ret)
+		return ret;
+	sk = c->sock->sk;
+	sk->sk_sndtimeo = msecs_to_jiffies(vd->timeout_ms);
+	ret = kernel_connect(c->sock, (void *)&sun,
+			     offsetof(struct sockaddr_un, sun_path) + plen + 1, 0);
+	if (ret)
+		return ret == -ERESTARTSYS ? -EINTR : ret;
+
+	spin_lock(&sk->sk_peer_lock);
+	vd->server_pid = get_pid(sk->sk_peer_pid);
+	vd->server_uid = sk->sk_peer_cred ? sk->sk_peer_cred->euid :
+					    INVALID_UID;
+	spin_unlock(&sk->sk_peer_lock);
+	return 0;
+}
+
+int vub_conn_start(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+	struct task_struct *t;
+
+	c->rx_size = VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size) - HDR_SIZE;
+	c->rx_buf = kvmalloc(c->rx_size, GFP_KERNEL);
+	if (!c->rx_buf)
+		return -ENOMEM;
+	c->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+
+	xa_lock(&c->pending);
+	if (c->state != VUB_STATE_BRINGUP) {
+		xa_unlock(&c->pending);
+		return c->broken_err ?: -EIO;
+	}
+	WRITE_ONCE(c->state, VUB_STATE_READY);
+	xa_unlock(&c->pending);
+
+	t = kthread_run(vub_rx_thread, vd, "vub-rx/%s", dev_name(&vd->dev));
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	c->rx = t;
+	return 0;
+}
+
+/*
+ * Stop all traffic: pending and new requests fail with -EIO, the
+ * socket is shut down, the receiver stopped.  The socket stays
+ * allocated until the device is released.  Sleeps.
+ */
+void vub_conn_shutdown(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+
+	if (!c)
+		return;
+	xa_lock(&c->pending);
+	WRITE_ONCE(c->state, VUB_STATE_CLOSING);
+	vub_fail_pending_locked(c, -EIO);
+	xa_unlock(&c->pending);
+	if (c->sock)
+		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	if (c->rx) {
+		kthread_stop(c->rx);
+		c->rx = NULL;
+	}
+	cancel_work_sync(&vd->broken_work);
+}
+
+/* From the device release function: nothing can use @vd any more. */
+void vub_conn_free(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+
+	if (!c)
+		return;
+	WARN_ON(c->rx);
+	xa_destroy(&c->pending);
+	if (c->sock)
+		sock_release(c->sock);
+	kvfree(c->rx_buf);
+	mutex_destroy(&c->send_lock);
+	kfree(c);
+	vd->conn = NULL;
+}

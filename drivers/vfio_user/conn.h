@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio_user transport internals shared by conn.c and bringup.c.
+ *
+ * Locking:
+ *   - conn->pending's xa_lock protects the pending table, @state,
+ *     @broken_err and @next_id.  It is a spinlock: nothing sleeps under
+ *     it, and complete() is the only call made on a waiter under it.
+ *   - @send_lock (mutex) serialises writes to the socket, so messages
+ *     never interleave on the stream.  Taken killably.
+ *   - Only one reader at a time: the bring-up code (in the creating
+ *     process, before the receiver exists) and then the receiver
+ *     thread.
+ *
+ * A pending request is "claimed" by whoever removes it from @pending
+ * (receiver, waiter on timeout or signal, or the broken path).  Only
+ * the claimer may complete it, so a waiter that fails to claim its own
+ * request knows completion is imminent and waits for it
+ * (uninterruptibly, but the claimer never blocks before completing).
+ */
+#ifndef _VFIO_USER_CONN_H
+#define _VFIO_USER_CONN_H
+
+#include <linux/completion.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/xarray.h>
+#include "vub.h"
+
+struct task_struct;
+
+struct vub_conn {
+	struct socket *sock;
+	struct mutex send_lock;		/* serialises socket writes */
+	struct xarray pending;		/* msg_id -> vub_req or tombstone */
+	u32 next_id;			/* cyclic msg_id allocation hint */
+	enum vub_state state;
+	int broken_err;
+	struct task_struct *rx;		/* receiver kthread */
+	void *rx_buf;			/* payload of the message being read */
+	size_t rx_size;
+};
+
+/*
+ * Write one message: @h (msg_size filled in here) followed by @p1/@l1
+ * and @p2/@l2, with @fds (numbers in current->files) as SCM_RIGHTS.
+ * A short write breaks the device.
+ */
+int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
+		  const void *p1, size_t l1, const void *p2, size_t l2,
+		  const int *fds, unsigned int nr_fds);
+
+#endif /* _VFIO_USER_CONN_H */

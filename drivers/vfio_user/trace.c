@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_user tracepoint definitions.
+ */
+#define CREATE_TRACE_POINTS
+#include "trace.h"

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio_user tracepoints: one event per message sent to or received
+ * from a server.  Enable with
+ *   echo 1 > /sys/kernel/tracing/events/vfio_user/enable
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM vfio_user
+
+#if !defined(_VFIO_USER_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _VFIO_USER_TRACE_H
+
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+#include "vub.h"
+
+DECLARE_EVENT_CLASS(vub_msg,
+	TP_PROTO(struct vub_device *vd, const struct vfio_user_header *h,
+		 unsigned int nr_fds),
+	TP_ARGS(vd, h, nr_fds),
+	TP_STRUCT__entry(
+		__array(char, dev, VUB_NAME_MAX + 1)
+		__field(u16, cmd)
+		__field(u16, msg_id)
+		__field(u32, size)
+		__field(u32, flags)
+		__field(u32, error)
+		__field(unsigned int, nr_fds)
+	),
+	TP_fast_assign(
+		strscpy(__entry->dev, dev_name(&vd->dev), sizeof(__entry->dev));
+		__entry->cmd = h->cmd;
+		__entry->msg_id = h->msg_id;
+		__entry->size = h->msg_size;
+		__entry->flags = h->flags;
+		__entry->error = h->error_no;
+		__entry->nr_fds = nr_fds;
+	),
+	TP_printk("%s cmd=%u msg_id=%u size=%u flags=%#x error=%u fds=%u",
+		  __entry->dev, __entry->cmd, __entry->msg_id, __entry->size,
+		  __entry->flags, __entry->error, __entry->nr_fds)
+);
+
+DEFINE_EVENT(vub_msg, vub_msg_send,
+	TP_PROTO(struct vub_device *vd, const struct vfio_user_header *h,
+		 unsigned int nr_fds),
+	TP_ARGS(vd, h, nr_fds));
+
+DEFINE_EVENT(vub_msg, vub_msg_recv,
+	TP_PROTO(struct vub_device *vd, const struct vfio_user_header *h,
+		 unsigned int nr_fds),
+	TP_ARGS(vd, h, nr_fds));
+
+#endif /* _VFIO_USER_TRACE_H */
+
+/* Out-of-tree: Kbuild puts drivers/vfio_user on the include path. */
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>
