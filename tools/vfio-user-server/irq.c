@@ -108,7 +108,8 @@ int vus_irq_set(struct vus_conn *c, struct vus_msg *m)
 	struct vus_irq_index *x;
 	uint32_t action, data, i, j;
 
-	if (m->len < sizeof(*s) || s->argsz != m->len) {
+	/* libvfio-user: argsz >= the struct, not necessarily the payload. */
+	if (m->len < sizeof(*s) || s->argsz < sizeof(*s)) {
 		vus_log("SET_IRQS: bad size %u (argsz %u)", m->len,
 			m->len >= sizeof(*s) ? s->argsz : 0);
 		return -EINVAL;
@@ -139,7 +140,8 @@ int vus_irq_set(struct vus_conn *c, struct vus_msg *m)
 	     s->index == VFIO_USER_PCI_REQ_IRQ_INDEX) &&
 	    action != VFIO_USER_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
-	if (s->count == 0 && (action != VFIO_USER_IRQ_SET_ACTION_TRIGGER ||
+	if (s->count == 0 && (s->start != 0 ||
+			      action != VFIO_USER_IRQ_SET_ACTION_TRIGGER ||
 			      data != VFIO_USER_IRQ_SET_DATA_NONE))
 		return -EINVAL;
 	if (data == VFIO_USER_IRQ_SET_DATA_BOOL ?

@@ -236,24 +236,40 @@ static uint32_t bar0_reg_width(uint64_t off)
 static uint64_t bar0_read(struct vus_dev *d, uint64_t off)
 {
 	switch (off) {
-	case VUB_SAMPLE_REG_ID: return VUB_SAMPLE_ID_VALUE;
-	case VUB_SAMPLE_REG_VERSION: return VUB_SAMPLE_VERSION_VALUE;
-	case VUB_SAMPLE_REG_SCRATCH: return d->scratch;
-	case VUB_SAMPLE_REG_SCRATCH64: return d->scratch64;
-	case VUB_SAMPLE_REG_IRQ_FIRED: return d->irq_fired;
-	case VUB_SAMPLE_REG_IRQ_DROPPED: return d->irq_dropped;
-	case VUB_SAMPLE_REG_DMA_ADDR: return d->dma_addr;
-	case VUB_SAMPLE_REG_DMA_LEN: return d->dma_len;
-	case VUB_SAMPLE_REG_DMA_BUF_OFF: return d->dma_buf_off;
-	case VUB_SAMPLE_REG_DMA_DIR: return d->dma_dir;
-	case VUB_SAMPLE_REG_DMA_STATUS: return d->dma_status;
-	case VUB_SAMPLE_REG_DMA_IRQ: return d->dma_irq;
-	case VUB_SAMPLE_REG_RESET_COUNT: return d->reset_count;
-	case VUB_SAMPLE_REG_DMA_MAPS: return vus_dma_nr_regions(d);
-	case VUB_SAMPLE_REG_IRQ_FDS: return vus_irq_nr_fds(d);
+	case VUB_SAMPLE_REG_ID:
+		return VUB_SAMPLE_ID_VALUE;
+	case VUB_SAMPLE_REG_VERSION:
+		return VUB_SAMPLE_VERSION_VALUE;
+	case VUB_SAMPLE_REG_SCRATCH:
+		return d->scratch;
+	case VUB_SAMPLE_REG_SCRATCH64:
+		return d->scratch64;
+	case VUB_SAMPLE_REG_IRQ_FIRED:
+		return d->irq_fired;
+	case VUB_SAMPLE_REG_IRQ_DROPPED:
+		return d->irq_dropped;
+	case VUB_SAMPLE_REG_DMA_ADDR:
+		return d->dma_addr;
+	case VUB_SAMPLE_REG_DMA_LEN:
+		return d->dma_len;
+	case VUB_SAMPLE_REG_DMA_BUF_OFF:
+		return d->dma_buf_off;
+	case VUB_SAMPLE_REG_DMA_DIR:
+		return d->dma_dir;
+	case VUB_SAMPLE_REG_DMA_STATUS:
+		return d->dma_status;
+	case VUB_SAMPLE_REG_DMA_IRQ:
+		return d->dma_irq;
+	case VUB_SAMPLE_REG_RESET_COUNT:
+		return d->reset_count;
+	case VUB_SAMPLE_REG_DMA_MAPS:
+		return vus_dma_nr_regions(d);
+	case VUB_SAMPLE_REG_IRQ_FDS:
+		return vus_irq_nr_fds(d);
 	case VUB_SAMPLE_REG_INTX_MASKED:
 		return d->irq[VFIO_USER_PCI_INTX_IRQ_INDEX].masked[0];
-	default: return 0;	/* write-only registers read 0 */
+	default:
+		return 0;	/* write-only registers read 0 */
 	}
 }
 
@@ -262,19 +278,36 @@ static void bar0_write(struct vus_conn *c, uint64_t off, uint64_t v)
 	struct vus_dev *d = c->dev;
 
 	switch (off) {
-	case VUB_SAMPLE_REG_SCRATCH: d->scratch = v; break;
-	case VUB_SAMPLE_REG_SCRATCH64: d->scratch64 = v; break;
-	case VUB_SAMPLE_REG_DOORBELL: vus_irq_doorbell(d, v); break;
-	case VUB_SAMPLE_REG_DMA_ADDR: d->dma_addr = v; break;
-	case VUB_SAMPLE_REG_DMA_LEN: d->dma_len = v; break;
-	case VUB_SAMPLE_REG_DMA_BUF_OFF: d->dma_buf_off = v; break;
-	case VUB_SAMPLE_REG_DMA_DIR: d->dma_dir = v; break;
-	case VUB_SAMPLE_REG_DMA_IRQ: d->dma_irq = v; break;
+	case VUB_SAMPLE_REG_SCRATCH:
+		d->scratch = v;
+		break;
+	case VUB_SAMPLE_REG_SCRATCH64:
+		d->scratch64 = v;
+		break;
+	case VUB_SAMPLE_REG_DOORBELL:
+		vus_irq_doorbell(d, v);
+		break;
+	case VUB_SAMPLE_REG_DMA_ADDR:
+		d->dma_addr = v;
+		break;
+	case VUB_SAMPLE_REG_DMA_LEN:
+		d->dma_len = v;
+		break;
+	case VUB_SAMPLE_REG_DMA_BUF_OFF:
+		d->dma_buf_off = v;
+		break;
+	case VUB_SAMPLE_REG_DMA_DIR:
+		d->dma_dir = v;
+		break;
+	case VUB_SAMPLE_REG_DMA_IRQ:
+		d->dma_irq = v;
+		break;
 	case VUB_SAMPLE_REG_DMA_GO:
 		if (v == 1)
 			vus_dma_go(c);
 		break;
-	default: break;		/* read-only registers ignore writes */
+	default:
+		break;		/* read-only registers ignore writes */
 	}
 }
 

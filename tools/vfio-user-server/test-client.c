@@ -570,9 +570,13 @@ static void test_irq_validation(int fd)
 	CHECK(ret == -EINVAL, "mask ERR: %d", ret);
 	ret = t_set_irqs(fd, DNONE | TRIG, 5, 0, 1, NULL, 0, NULL, 0);
 	CHECK(ret == -EINVAL, "index 5: %d", ret);
-	s.argsz = 24;
+	ret = t_set_irqs(fd, DNONE | TRIG, 2, 1, 0, NULL, 0, NULL, 0);
+	CHECK(ret == -EINVAL, "count 0 with start 1: %d", ret);
+	s.argsz = 16;
 	ret = t_call(fd, VFIO_USER_DEVICE_SET_IRQS, &s, sizeof(s), fds, 1, NULL);
-	CHECK(ret == -EINVAL, "argsz != size: %d", ret);
+	CHECK(ret == -EINVAL, "argsz 16: %d", ret);
+	ret = t_call(fd, VFIO_USER_DEVICE_SET_IRQS, &s, 16, NULL, 0, NULL);
+	CHECK(ret == -EINVAL, "payload 16: %d", ret);
 	t_pass(__t_name);
 out:
 	close(efd);
