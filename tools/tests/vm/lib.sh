@@ -49,3 +49,24 @@ unload_module() {
 module_refcount() {
 	cat /sys/module/vfio_user/refcnt 2>/dev/null || echo none
 }
+
+# run_consumer DEVICE TEST...: run the VFIO consumer test program on
+# DEVICE, reporting its PASS/FAIL lines as cases of this test.
+run_consumer() {
+	_out=/tmp/consumer-$T.log
+	"$CONSUMER/vfio-consumer-test" "$@" >"$_out" 2>&1
+	_rc=$?
+	sed -n -e "s/^PASS: /PASS: vm:$T:/p" -e "s/^FAIL: \(.*\)/FAIL: vm:$T:\1/p" \
+		-e 's/^INFO: /INFO: /p' "$_out"
+	grep -q '^FAIL' "$_out" && FAILED=1
+	[ $_rc -eq 0 ] || fail consumer-exit "status $_rc"
+}
+
+# wr FILE STRING: write STRING to FILE in one write(2); prints nothing
+# and succeeds, or prints the error text (e.g. "Connection refused")
+# and fails.
+wr() {
+	_err=$(/usr/bin/printf '%s' "$2" 2>&1 >"$1") && return 0
+	echo "${_err##*: }"
+	return 1
+}

@@ -1,0 +1,1304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-consumer-test: drive a bridged vfio-user device (the sample
+ * server's test device, tools/include/vub_sample.h) through the public
+ * VFIO UAPI only, as any VFIO program would: container, type1v2 IOMMU,
+ * group, device fd.  Prints "PASS: <name>" / "FAIL: <name>: reason"
+ * lines and exits non-zero if anything failed.
+ *
+ * usage: vfio-consumer-test [-q] DEVICE-NAME [TEST...]
+ *        (e.g. vfio-consumer-test vfio-user0; tests: see tests[])
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "vub_sample.h"
+
+#define REGION_OFF(i)	((uint64_t)(i) << 40)
+#define BAR0		VFIO_PCI_BAR0_REGION_INDEX
+#define BAR2		(VFIO_PCI_BAR0_REGION_INDEX + 2)
+#define CFG		VFIO_PCI_CONFIG_REGION_INDEX
+#define DMA_IOVA	0x100000000ULL		/* 4 GiB */
+#define DMA_BUF_SIZE	(4U << 20)		/* several MiB */
+#define MiB		(1U << 20)
+
+static const char *dev_name;
+static char group_path[PATH_MAX];
+static int container_fd = -1, group_fd = -1, dev_fd = -1;
+static int failures;
+static bool quiet;
+
+static void pass(const char *name)
+{
+	printf("PASS: %s\n", name);
+	fflush(stdout);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+fail(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL: %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failures++;
+}
+
+static void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* ---- device access -------------------------------------------------- */
+
+static int rd32(unsigned int region, uint64_t off, uint32_t *v)
+{
+	return pread(dev_fd, v, 4, REGION_OFF(region) + off) == 4 ? 0 : -1;
+}
+
+static int wr32(unsigned int region, uint64_t off, uint32_t v)
+{
+	return pwrite(dev_fd, &v, 4, REGION_OFF(region) + off) == 4 ? 0 : -1;
+}
+
+static int rd64(unsigned int region, uint64_t off, uint64_t *v)
+{
+	return pread(dev_fd, v, 8, REGION_OFF(region) + off) == 8 ? 0 : -1;
+}
+
+static int wr64(unsigned int region, uint64_t off, uint64_t v)
+{
+	return pwrite(dev_fd, &v, 8, REGION_OFF(region) + off) == 8 ? 0 : -1;
+}
+
+/* A BAR0 register, or ~0 on error. */
+static uint32_t reg(uint64_t off)
+{
+	uint32_t v;
+
+	return rd32(BAR0, off, &v) ? ~0U : v;
+}
+
+static int full_pread(void *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	while (len) {
+		n = pread(dev_fd, buf, len, off);
+		if (n <= 0)
+			return -1;
+		buf = (char *)buf + n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+static int full_pwrite(const void *buf, size_t len, uint64_t off)
+{
+	ssize_t n;
+
+	while (len) {
+		n = pwrite(dev_fd, buf, len, off);
+		if (n <= 0)
+			return -1;
+		buf = (const char *)buf + n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+static int open_group(void)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path),
+		 "/sys/bus/vfio-user/devices/%s/iommu_group", dev_name);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = '\0';
+	snprintf(group_path, sizeof(group_path), "/dev/vfio/%s",
+		 strrchr(link, '/') + 1);
+	return open(group_path, O_RDWR);
+}
+
+static int open_device(const char **why)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+
+	*why = "/dev/vfio/vfio";
+	container_fd = open("/dev/vfio/vfio", O_RDWR);
+	if (container_fd < 0)
+		return -1;
+	*why = "VFIO_GET_API_VERSION";
+	if (ioctl(container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		return -1;
+	*why = "VFIO_CHECK_EXTENSION(TYPE1v2)";
+	if (ioctl(container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
+		return -1;
+	*why = "group open";
+	group_fd = open_group();
+	if (group_fd < 0)
+		return -1;
+	*why = "group not viable";
+	if (ioctl(group_fd, VFIO_GROUP_GET_STATUS, &st) ||
+	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return -1;
+	*why = "VFIO_GROUP_SET_CONTAINER";
+	if (ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd))
+		return -1;
+	*why = "VFIO_SET_IOMMU";
+	if (ioctl(container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -1;
+	*why = "VFIO_GROUP_GET_DEVICE_FD";
+	dev_fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, dev_name);
+	return dev_fd < 0 ? -1 : 0;
+}
+
+static void close_device(void)
+{
+	if (dev_fd >= 0)
+		close(dev_fd);
+	if (group_fd >= 0)
+		close(group_fd);
+	if (container_fd >= 0)
+		close(container_fd);
+	dev_fd = group_fd = container_fd = -1;
+}
+
+/* ---- info ----------------------------------------------------------- */
+
+static void test_info(void)
+{
+	struct vfio_device_info di = { .argsz = sizeof(di) };
+
+	if (ioctl(dev_fd, VFIO_DEVICE_GET_INFO, &di))
+		return fail("info", "VFIO_DEVICE_GET_INFO: %m");
+	if (!(di.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    !(di.flags & VFIO_DEVICE_FLAGS_RESET))
+		return fail("info", "flags %#x, want PCI|RESET", di.flags);
+	if (di.num_regions < VFIO_PCI_NUM_REGIONS ||
+	    di.num_irqs < VFIO_PCI_NUM_IRQS)
+		return fail("info", "%u regions, %u irqs", di.num_regions,
+			    di.num_irqs);
+	di.argsz = offsetof(struct vfio_device_info, num_irqs);
+	if (ioctl(dev_fd, VFIO_DEVICE_GET_INFO, &di) == 0 || errno != EINVAL)
+		return fail("info", "short argsz accepted");
+	info("info: flags %#x, %u regions, %u irqs\n", di.flags,
+	     di.num_regions, di.num_irqs);
+	pass("info");
+}
+
+static int region_info(unsigned int index, struct vfio_region_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->argsz = sizeof(*ri);
+	ri->index = index;
+	return ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, ri);
+}
+
+static void test_regions(void)
+{
+	static const uint64_t want[VFIO_PCI_NUM_REGIONS] = {
+		[BAR0] = VUB_SAMPLE_BAR0_SIZE,
+		[BAR2] = VUB_SAMPLE_BAR2_SIZE,
+		[CFG] = VUB_SAMPLE_CONFIG_SIZE,
+	};
+	struct vfio_region_info ri, *full;
+	struct vfio_info_cap_header *cap;
+	struct vfio_region_info_cap_sparse_mmap *sparse = NULL;
+	unsigned int i, rw = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+	uint32_t need, off;
+
+	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
+		if (region_info(i, &ri))
+			return fail("regions", "region %u: %m", i);
+		if (ri.size != want[i])
+			return fail("regions", "region %u size %#llx want %#llx",
+				    i, (unsigned long long)ri.size,
+				    (unsigned long long)want[i]);
+		if (ri.offset != REGION_OFF(i))
+			return fail("regions", "region %u offset %#llx", i,
+				    (unsigned long long)ri.offset);
+		if (want[i] && (ri.flags & rw) != rw)
+			return fail("regions", "region %u flags %#x", i,
+				    ri.flags);
+		if ((i == BAR0 || i == CFG) &&
+		    (ri.flags & VFIO_REGION_INFO_FLAG_MMAP))
+			return fail("regions", "region %u mmappable", i);
+	}
+	pass("regions");
+
+	/* BAR2: too small an argsz gets CAPS, the size needed, no chain. */
+	if (region_info(BAR2, &ri))
+		return fail("region-caps", "%m");
+	if (!(ri.flags & VFIO_REGION_INFO_FLAG_MMAP) ||
+	    !(ri.flags & VFIO_REGION_INFO_FLAG_CAPS))
+		return fail("region-caps", "BAR2 flags %#x, want MMAP|CAPS",
+			    ri.flags);
+	if (ri.argsz <= sizeof(ri) || ri.cap_offset)
+		return fail("region-caps", "argsz %u cap_offset %u", ri.argsz,
+			    ri.cap_offset);
+	need = ri.argsz;
+	full = calloc(1, need);
+	full->argsz = need;
+	full->index = BAR2;
+	if (ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, full)) {
+		free(full);
+		return fail("region-caps", "full argsz: %m");
+	}
+	if (full->cap_offset != sizeof(ri) || full->argsz != need) {
+		fail("region-caps", "cap_offset %u argsz %u",
+		     full->cap_offset, full->argsz);
+		free(full);
+		return;
+	}
+	for (off = full->cap_offset, i = 0; off && i < 16; i++) {
+		if (off + sizeof(*cap) > need)
+			break;
+		cap = (void *)((char *)full + off);
+		if (cap->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP)
+			sparse = (void *)cap;
+		off = cap->next;
+	}
+	if (!sparse || sparse->nr_areas != 1 ||
+	    sparse->areas[0].offset != VUB_SAMPLE_BAR2_MMAP_OFFSET ||
+	    sparse->areas[0].size != VUB_SAMPLE_BAR2_MMAP_SIZE) {
+		free(full);
+		return fail("region-caps", "no sparse cap with the mmap area");
+	}
+	free(full);
+	pass("region-caps");
+}
+
+static void test_irqs(void)
+{
+	static const uint32_t want[VFIO_PCI_NUM_IRQS] = {
+		VUB_SAMPLE_NUM_INTX, VUB_SAMPLE_NUM_MSI, VUB_SAMPLE_NUM_MSIX,
+		VUB_SAMPLE_NUM_ERR, VUB_SAMPLE_NUM_REQ,
+	};
+	struct vfio_irq_info ii;
+	unsigned int i;
+
+	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
+		ii = (struct vfio_irq_info){ .argsz = sizeof(ii), .index = i };
+		if (ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii))
+			return fail("irqs", "index %u: %m", i);
+		if (ii.count != want[i] || !(ii.flags & VFIO_IRQ_INFO_EVENTFD))
+			return fail("irqs", "index %u count %u flags %#x", i,
+				    ii.count, ii.flags);
+	}
+	pass("irqs");
+}
+
+/* ---- region I/O ----------------------------------------------------- */
+
+static void test_config(void)
+{
+	uint8_t cfg[VUB_SAMPLE_CONFIG_SIZE];
+	uint16_t cmd, cmd2;
+
+	if (full_pread(cfg, sizeof(cfg), REGION_OFF(CFG)))
+		return fail("config", "read: %m");
+	if ((cfg[0] | cfg[1] << 8) != VUB_SAMPLE_VENDOR_ID ||
+	    (cfg[2] | cfg[3] << 8) != VUB_SAMPLE_DEVICE_ID ||
+	    cfg[8] != VUB_SAMPLE_REVISION ||
+	    (uint32_t)(cfg[9] | cfg[10] << 8 | cfg[11] << 16) !=
+	    VUB_SAMPLE_CLASS ||
+	    (cfg[0x2c] | cfg[0x2d] << 8) != VUB_SAMPLE_SUBSYS_VENDOR_ID ||
+	    (cfg[0x2e] | cfg[0x2f] << 8) != VUB_SAMPLE_SUBSYS_ID)
+		return fail("config", "ids %02x%02x:%02x%02x rev %02x",
+			    cfg[1], cfg[0], cfg[3], cfg[2], cfg[8]);
+	/* Command register: memory space + bus master, read back. */
+	cmd = 0x0006;
+	if (pwrite(dev_fd, &cmd, 2, REGION_OFF(CFG) + 4) != 2 ||
+	    pread(dev_fd, &cmd2, 2, REGION_OFF(CFG) + 4) != 2)
+		return fail("config", "command register: %m");
+	if ((cmd2 & 0x6) != 0x6)
+		return fail("config", "command %#x after writing %#x", cmd2,
+			    cmd);
+	pass("config");
+}
+
+static void test_bar0(void)
+{
+	uint64_t v64;
+	uint32_t v;
+
+	if (reg(VUB_SAMPLE_REG_ID) != VUB_SAMPLE_ID_VALUE ||
+	    reg(VUB_SAMPLE_REG_VERSION) != VUB_SAMPLE_VERSION_VALUE)
+		return fail("bar0", "id %#x version %#x",
+			    reg(VUB_SAMPLE_REG_ID),
+			    reg(VUB_SAMPLE_REG_VERSION));
+	if (wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, 0xa5a55a5a) ||
+	    rd32(BAR0, VUB_SAMPLE_REG_SCRATCH, &v) || v != 0xa5a55a5a)
+		return fail("bar0", "scratch");
+	if (wr64(BAR0, VUB_SAMPLE_REG_SCRATCH64, 0x0123456789abcdefULL) ||
+	    rd64(BAR0, VUB_SAMPLE_REG_SCRATCH64, &v64) ||
+	    v64 != 0x0123456789abcdefULL)
+		return fail("bar0", "scratch64");
+	pass("bar0");
+}
+
+static void fill(uint8_t *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 131 + seed * 17 + (i >> 12));
+}
+
+/* BAR2 through read/write only: 1 MiB, and odd sizes and offsets. */
+static void test_bar2_rw(void)
+{
+	static const struct { uint32_t off, len; } cases[] = {
+		{ 0, VUB_SAMPLE_BAR2_SIZE }, { 3, 1 }, { 4093, 4099 },
+		{ 0x7ff00, 0x300 },		/* across the mmap area end */
+		{ 0x80001, 65537 }, { VUB_SAMPLE_BAR2_SIZE - 5, 5 },
+	};
+	uint8_t *a = malloc(VUB_SAMPLE_BAR2_SIZE);
+	uint8_t *b = malloc(VUB_SAMPLE_BAR2_SIZE);
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t off = REGION_OFF(BAR2) + cases[i].off;
+
+		fill(a, cases[i].len, i + 1);
+		memset(b, 0, cases[i].len);
+		if (full_pwrite(a, cases[i].len, off) ||
+		    full_pread(b, cases[i].len, off)) {
+			fail("bar2-rw", "case %u: %m", i);
+			goto out;
+		}
+		if (memcmp(a, b, cases[i].len)) {
+			fail("bar2-rw", "case %u: data mismatch", i);
+			goto out;
+		}
+	}
+	pass("bar2-rw");
+out:
+	free(a);
+	free(b);
+}
+
+static void test_mmap(void)
+{
+	size_t len = VUB_SAMPLE_BAR2_MMAP_SIZE;
+	uint8_t *m, *buf = malloc(len);
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd,
+		 REGION_OFF(BAR2) + VUB_SAMPLE_BAR2_MMAP_OFFSET);
+	if (m == MAP_FAILED) {
+		free(buf);
+		return fail("mmap", "mmap BAR2 area: %m");
+	}
+	/* Written through the mapping, read on the trapped path. */
+	fill(m, len, 7);
+	fill(buf, len, 7);
+	if (full_pread(buf, len, REGION_OFF(BAR2))) {
+		fail("mmap", "pread: %m");
+		goto out;
+	}
+	if (memcmp(m, buf, len)) {
+		fail("mmap", "pread does not see the mmap writes");
+		goto out;
+	}
+	/* And the other way round. */
+	fill(buf, len, 9);
+	if (full_pwrite(buf + 4096, 8192, REGION_OFF(BAR2) + 4096) ||
+	    memcmp(m + 4096, buf + 4096, 8192)) {
+		fail("mmap", "mapping does not see pwrite");
+		goto out;
+	}
+	pass("mmap");
+out:
+	munmap(m, len);
+	free(buf);
+}
+
+static void expect_errno(const char *name, const char *what, long ret,
+			 int err, int *bad)
+{
+	if (ret >= 0 || errno != err) {
+		fail(name, "%s: got %ld (%s), want %s", what, ret,
+		     ret < 0 ? strerror(errno) : "success", strerror(err));
+		(*bad)++;
+	}
+}
+
+static void test_negative(void)
+{
+	struct vfio_region_info ri;
+	struct vfio_irq_info ii;
+	struct {
+		struct vfio_irq_set s;
+		int32_t fd;
+	} set;
+	uint32_t v;
+	void *m;
+	int bad = 0;
+	long r;
+
+	expect_errno("negative", "read of region 20",
+		     pread(dev_fd, &v, 4, REGION_OFF(20)), EINVAL, &bad);
+	expect_errno("negative", "read of absent BAR1",
+		     pread(dev_fd, &v, 4, REGION_OFF(1)), EINVAL, &bad);
+	expect_errno("negative", "read past BAR0",
+		     pread(dev_fd, &v, 4, REGION_OFF(BAR0) +
+			   VUB_SAMPLE_BAR0_SIZE), EINVAL, &bad);
+	expect_errno("negative", "write past config",
+		     pwrite(dev_fd, &v, 4, REGION_OFF(CFG) + 0x1000), EINVAL,
+		     &bad);
+	r = pread(dev_fd, &v, 4, REGION_OFF(CFG) + VUB_SAMPLE_CONFIG_SIZE - 2);
+	if (r != 2) {
+		fail("negative", "read across config end returned %ld", r);
+		bad++;
+	}
+
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd,
+		 REGION_OFF(BAR2) + VUB_SAMPLE_BAR2_MMAP_SIZE);
+	expect_errno("negative", "mmap of BAR2's trapped part",
+		     m == MAP_FAILED ? -1 : 0, EINVAL, &bad);
+	if (m != MAP_FAILED)
+		munmap(m, 4096);
+	m = mmap(NULL, VUB_SAMPLE_BAR2_MMAP_SIZE + 4096, PROT_READ,
+		 MAP_SHARED, dev_fd, REGION_OFF(BAR2));
+	expect_errno("negative", "mmap across the sparse area end",
+		     m == MAP_FAILED ? -1 : 0, EINVAL, &bad);
+	if (m != MAP_FAILED)
+		munmap(m, VUB_SAMPLE_BAR2_MMAP_SIZE + 4096);
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, dev_fd, REGION_OFF(BAR0));
+	expect_errno("negative", "mmap of BAR0", m == MAP_FAILED ? -1 : 0,
+		     EINVAL, &bad);
+	if (m != MAP_FAILED)
+		munmap(m, 4096);
+	m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, dev_fd, REGION_OFF(BAR2));
+	expect_errno("negative", "MAP_PRIVATE mmap", m == MAP_FAILED ? -1 : 0,
+		     EINVAL, &bad);
+	if (m != MAP_FAILED)
+		munmap(m, 4096);
+
+	region_info(BAR0, &ri);
+	ri.argsz = 16;
+	expect_errno("negative", "region info argsz 16",
+		     ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL,
+		     &bad);
+	region_info(0, &ri);
+	ri.index = 99;
+	expect_errno("negative", "region info index 99",
+		     ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL,
+		     &bad);
+	ii = (struct vfio_irq_info){ .argsz = sizeof(ii), .index = 99 };
+	expect_errno("negative", "irq info index 99",
+		     ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL,
+		     &bad);
+	ii = (struct vfio_irq_info){ .argsz = 8, .index = 0 };
+	expect_errno("negative", "irq info argsz 8",
+		     ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL,
+		     &bad);
+
+	memset(&set, 0, sizeof(set));
+	set.s.argsz = sizeof(set);
+	set.s.flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	set.s.index = VFIO_PCI_MSIX_IRQ_INDEX;
+	set.s.start = VUB_SAMPLE_NUM_MSIX;
+	set.s.count = 1;
+	set.fd = -1;
+	expect_errno("negative", "SET_IRQS beyond the vectors",
+		     ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &set), EINVAL, &bad);
+	set.s.start = 0;
+	set.s.argsz = sizeof(set.s);
+	expect_errno("negative", "SET_IRQS argsz without the data",
+		     ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &set), EINVAL, &bad);
+	set.s.argsz = sizeof(set);
+	set.fd = 0;	/* stdin: not an eventfd */
+	r = ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &set);
+	if (r == 0) {
+		fail("negative", "SET_IRQS accepted a non-eventfd fd");
+		bad++;
+	}
+	set.s.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER |
+		      VFIO_IRQ_SET_ACTION_MASK;
+	expect_errno("negative", "SET_IRQS with two actions",
+		     ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &set), EINVAL, &bad);
+	/* The device is still fine. */
+	if (reg(VUB_SAMPLE_REG_ID) != VUB_SAMPLE_ID_VALUE) {
+		fail("negative", "device unusable afterwards");
+		bad++;
+	}
+	if (!bad)
+		pass("negative");
+}
+
+static void test_ebusy(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		int fd = open(group_path, O_RDWR);
+
+		_exit(fd < 0 && errno == EBUSY ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return fail("ebusy", "fork: %m");
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return fail("ebusy", "second process opened %s", group_path);
+	pass("ebusy");
+}
+
+/* ---- interrupts ----------------------------------------------------- */
+
+static int set_irqs(uint32_t flags, uint32_t index, uint32_t start,
+		    uint32_t count, const void *data, size_t dlen)
+{
+	size_t sz = sizeof(struct vfio_irq_set) + dlen;
+	struct vfio_irq_set *s = calloc(1, sz);
+	int ret;
+
+	s->argsz = sz;
+	s->flags = flags;
+	s->index = index;
+	s->start = start;
+	s->count = count;
+	if (dlen)
+		memcpy(s->data, data, dlen);
+	ret = ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, s);
+	free(s);
+	return ret;
+}
+
+static int set_eventfds(uint32_t index, uint32_t start, uint32_t count,
+			const int32_t *fds)
+{
+	return set_irqs(VFIO_IRQ_SET_DATA_EVENTFD |
+			VFIO_IRQ_SET_ACTION_TRIGGER, index, start, count, fds,
+			count * sizeof(*fds));
+}
+
+static int disable_irqs(uint32_t index)
+{
+	return set_irqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+			index, 0, 0, NULL, 0);
+}
+
+static uint64_t efd_count(int efd)
+{
+	uint64_t v;
+
+	return read(efd, &v, 8) == 8 ? v : 0;
+}
+
+static int doorbell(uint32_t type, uint32_t vec)
+{
+	return wr32(BAR0, VUB_SAMPLE_REG_DOORBELL, type << 16 | vec);
+}
+
+static void test_intx(void)
+{
+	int32_t efd = eventfd(0, EFD_NONBLOCK);
+	uint32_t dropped;
+	uint64_t n;
+
+	if (set_eventfds(VFIO_PCI_INTX_IRQ_INDEX, 0, 1, &efd)) {
+		fail("irq-intx", "SET_IRQS: %m");
+		goto out;
+	}
+	if (reg(VUB_SAMPLE_REG_IRQ_FDS) != 1) {
+		fail("irq-intx", "server holds %u eventfds",
+		     reg(VUB_SAMPLE_REG_IRQ_FDS));
+		goto out;
+	}
+	doorbell(VUB_SAMPLE_IRQ_INTX, 0);
+	n = efd_count(efd);
+	if (n != 1 || reg(VUB_SAMPLE_REG_INTX_MASKED) != 1) {
+		fail("irq-intx", "fired %llu, masked %u", (unsigned long long)n,
+		     reg(VUB_SAMPLE_REG_INTX_MASKED));
+		goto out;
+	}
+	/* Automasked: dropped until unmasked. */
+	dropped = reg(VUB_SAMPLE_REG_IRQ_DROPPED);
+	doorbell(VUB_SAMPLE_IRQ_INTX, 0);
+	if (efd_count(efd) || reg(VUB_SAMPLE_REG_IRQ_DROPPED) != dropped + 1) {
+		fail("irq-intx", "fired while automasked");
+		goto out;
+	}
+	if (set_irqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+		     VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0)) {
+		fail("irq-intx", "unmask: %m");
+		goto out;
+	}
+	doorbell(VUB_SAMPLE_IRQ_INTX, 0);
+	if (efd_count(efd) != 1) {
+		fail("irq-intx", "no interrupt after unmask");
+		goto out;
+	}
+	/* Explicit mask (DATA_BOOL), unmask, fire. */
+	set_irqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+		 VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0);
+	if (set_irqs(VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK,
+		     VFIO_PCI_INTX_IRQ_INDEX, 0, 1, "\1", 1)) {
+		fail("irq-intx", "mask: %m");
+		goto out;
+	}
+	doorbell(VUB_SAMPLE_IRQ_INTX, 0);
+	if (efd_count(efd)) {
+		fail("irq-intx", "fired while masked");
+		goto out;
+	}
+	set_irqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+		 VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0);
+	/* Consumer-side trigger (DATA_NONE) through the server. */
+	if (set_irqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		     VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL, 0) ||
+	    efd_count(efd) != 1) {
+		fail("irq-intx", "DATA_NONE trigger");
+		goto out;
+	}
+	if (disable_irqs(VFIO_PCI_INTX_IRQ_INDEX) ||
+	    reg(VUB_SAMPLE_REG_IRQ_FDS) != 0) {
+		fail("irq-intx", "disable: %m / %u fds left",
+		     reg(VUB_SAMPLE_REG_IRQ_FDS));
+		goto out;
+	}
+	pass("irq-intx");
+out:
+	disable_irqs(VFIO_PCI_INTX_IRQ_INDEX);
+	close(efd);
+}
+
+static void test_msi(void)
+{
+	int32_t efd = eventfd(0, EFD_NONBLOCK);
+	unsigned int i;
+	uint64_t n;
+
+	if (set_eventfds(VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd)) {
+		fail("irq-msi", "SET_IRQS: %m");
+		goto out;
+	}
+	for (i = 0; i < 5; i++)
+		doorbell(VUB_SAMPLE_IRQ_MSI, 0);
+	n = efd_count(efd);
+	if (n != 5) {
+		fail("irq-msi", "5 doorbells, eventfd count %llu",
+		     (unsigned long long)n);
+		goto out;
+	}
+	if (disable_irqs(VFIO_PCI_MSI_IRQ_INDEX)) {
+		fail("irq-msi", "disable: %m");
+		goto out;
+	}
+	doorbell(VUB_SAMPLE_IRQ_MSI, 0);
+	if (efd_count(efd)) {
+		fail("irq-msi", "fired after disable");
+		goto out;
+	}
+	pass("irq-msi");
+out:
+	disable_irqs(VFIO_PCI_MSI_IRQ_INDEX);
+	close(efd);
+}
+
+static void test_msix(void)
+{
+	int32_t efd[VUB_SAMPLE_NUM_MSIX], fds[VUB_SAMPLE_NUM_MSIX];
+	uint32_t fired0 = reg(VUB_SAMPLE_REG_IRQ_FIRED);
+	unsigned int i, j, bad = 0;
+	uint64_t n;
+
+	for (i = 0; i < VUB_SAMPLE_NUM_MSIX; i++)
+		efd[i] = eventfd(0, EFD_NONBLOCK);
+	if (set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, VUB_SAMPLE_NUM_MSIX,
+			 efd)) {
+		fail("irq-msix", "SET_IRQS: %m");
+		goto out;
+	}
+	if (reg(VUB_SAMPLE_REG_IRQ_FDS) != VUB_SAMPLE_NUM_MSIX) {
+		fail("irq-msix", "server holds %u eventfds",
+		     reg(VUB_SAMPLE_REG_IRQ_FDS));
+		goto out;
+	}
+	/* Vector i fires i + 1 times. */
+	for (i = 0; i < VUB_SAMPLE_NUM_MSIX; i++)
+		for (j = 0; j <= i; j++)
+			doorbell(VUB_SAMPLE_IRQ_MSIX, i);
+	for (i = 0; i < VUB_SAMPLE_NUM_MSIX; i++) {
+		n = efd_count(efd[i]);
+		if (n != i + 1) {
+			fail("irq-msix", "vector %u: count %llu, want %u", i,
+			     (unsigned long long)n, i + 1);
+			bad++;
+		}
+	}
+	if (reg(VUB_SAMPLE_REG_IRQ_FIRED) - fired0 !=
+	    VUB_SAMPLE_NUM_MSIX * (VUB_SAMPLE_NUM_MSIX + 1) / 2) {
+		fail("irq-msix", "server fired %u",
+		     reg(VUB_SAMPLE_REG_IRQ_FIRED) - fired0);
+		bad++;
+	}
+	if (bad)
+		goto out;
+	pass("irq-msix");
+
+	/* Mask vectors 4..5 (DATA_BOOL), unmask 5 only. */
+	if (set_irqs(VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK,
+		     VFIO_PCI_MSIX_IRQ_INDEX, 4, 2, "\1\1", 2) ||
+	    set_irqs(VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_UNMASK,
+		     VFIO_PCI_MSIX_IRQ_INDEX, 4, 2, "\0\1", 2)) {
+		fail("irq-mask", "SET_IRQS: %m");
+		goto out;
+	}
+	doorbell(VUB_SAMPLE_IRQ_MSIX, 4);
+	doorbell(VUB_SAMPLE_IRQ_MSIX, 5);
+	if (efd_count(efd[4]) || efd_count(efd[5]) != 1) {
+		fail("irq-mask", "masked vector fired or unmasked did not");
+		goto out;
+	}
+	set_irqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+		 VFIO_PCI_MSIX_IRQ_INDEX, 4, 1, NULL, 0);
+	doorbell(VUB_SAMPLE_IRQ_MSIX, 4);
+	if (efd_count(efd[4]) != 1) {
+		fail("irq-mask", "vector 4 after unmask");
+		goto out;
+	}
+	pass("irq-mask");
+
+	/* De-assign a run in the middle: [e0 e1 -1 -1 e4 ...]. */
+	memcpy(fds, efd, sizeof(fds));
+	fds[2] = fds[3] = -1;
+	if (set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, VUB_SAMPLE_NUM_MSIX,
+			 fds)) {
+		fail("irq-msix-runs", "SET_IRQS: %m");
+		goto out;
+	}
+	for (i = 0; i < 5; i++)
+		doorbell(VUB_SAMPLE_IRQ_MSIX, i);
+	if (efd_count(efd[0]) != 1 || efd_count(efd[1]) != 1 ||
+	    efd_count(efd[2]) || efd_count(efd[3]) ||
+	    efd_count(efd[4]) != 1 ||
+	    reg(VUB_SAMPLE_REG_IRQ_FDS) != VUB_SAMPLE_NUM_MSIX - 2) {
+		fail("irq-msix-runs", "counts wrong after partial de-assign");
+		goto out;
+	}
+	pass("irq-msix-runs");
+out:
+	disable_irqs(VFIO_PCI_MSIX_IRQ_INDEX);
+	if (reg(VUB_SAMPLE_REG_IRQ_FDS) != 0)
+		fail("irq-msix", "%u eventfds left after disable",
+		     reg(VUB_SAMPLE_REG_IRQ_FDS));
+	for (i = 0; i < VUB_SAMPLE_NUM_MSIX; i++)
+		close(efd[i]);
+}
+
+static void test_err_req(void)
+{
+	int32_t err = eventfd(0, EFD_NONBLOCK), req = eventfd(0, EFD_NONBLOCK);
+
+	if (set_eventfds(VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &err) ||
+	    set_eventfds(VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &req)) {
+		fail("irq-err-req", "SET_IRQS: %m");
+		goto out;
+	}
+	/* Triggered by the consumer (bridge-local), then by the server. */
+	if (set_irqs(VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+		     VFIO_PCI_ERR_IRQ_INDEX, 0, 1, NULL, 0) ||
+	    efd_count(err) != 1) {
+		fail("irq-err-req", "ERR DATA_NONE trigger");
+		goto out;
+	}
+	doorbell(VUB_SAMPLE_IRQ_ERR, 0);
+	doorbell(VUB_SAMPLE_IRQ_REQ, 0);
+	if (efd_count(err) != 1 || efd_count(req) != 1) {
+		fail("irq-err-req", "server-fired ERR/REQ not delivered");
+		goto out;
+	}
+	if (set_irqs(VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_MASK,
+		     VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &err, 4) == 0) {
+		fail("irq-err-req", "MASK accepted on ERR");
+		goto out;
+	}
+	pass("irq-err-req");
+out:
+	disable_irqs(VFIO_PCI_ERR_IRQ_INDEX);
+	disable_irqs(VFIO_PCI_REQ_IRQ_INDEX);
+	close(err);
+	close(req);
+}
+
+/* ---- reset and reopen ----------------------------------------------- */
+
+static void test_reset(void)
+{
+	uint32_t resets = reg(VUB_SAMPLE_REG_RESET_COUNT);
+	int32_t efd = eventfd(0, EFD_NONBLOCK);
+
+	wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, 0x1234);
+	set_eventfds(VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd);
+	if (ioctl(dev_fd, VFIO_DEVICE_RESET)) {
+		fail("reset", "VFIO_DEVICE_RESET: %m");
+		goto out;
+	}
+	if (reg(VUB_SAMPLE_REG_RESET_COUNT) != resets + 1 ||
+	    reg(VUB_SAMPLE_REG_SCRATCH) != 0) {
+		fail("reset", "reset count %u (was %u), scratch %#x",
+		     reg(VUB_SAMPLE_REG_RESET_COUNT), resets,
+		     reg(VUB_SAMPLE_REG_SCRATCH));
+		goto out;
+	}
+	if (reg(VUB_SAMPLE_REG_IRQ_FDS) != 0) {
+		fail("reset", "eventfds still assigned after reset");
+		goto out;
+	}
+	pass("reset");
+out:
+	disable_irqs(VFIO_PCI_MSI_IRQ_INDEX);
+	close(efd);
+}
+
+static void test_reopen(void)
+{
+	int32_t efd = eventfd(0, EFD_NONBLOCK);
+	const char *why;
+
+	/* Leave an eventfd assigned: close must clean it up. */
+	if (set_eventfds(VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd))
+		fail("reopen", "SET_IRQS: %m");
+	close_device();
+	close(efd);
+	if (open_device(&why))
+		return fail("reopen", "%s: %m", why);
+	if (reg(VUB_SAMPLE_REG_ID) != VUB_SAMPLE_ID_VALUE)
+		return fail("reopen", "device unusable");
+	if (reg(VUB_SAMPLE_REG_IRQ_FDS) != 0)
+		return fail("reopen", "%u eventfds survived the close",
+			    reg(VUB_SAMPLE_REG_IRQ_FDS));
+	pass("reopen");
+}
+
+/* ---- DMA ------------------------------------------------------------ */
+
+static uint8_t *dma_mem;
+static uint8_t *bar2_map;
+
+static int dma_map(void)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)dma_mem,
+		.iova = DMA_IOVA,
+		.size = DMA_BUF_SIZE,
+	};
+
+	return ioctl(container_fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int dma_unmap(void)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = DMA_IOVA,
+		.size = DMA_BUF_SIZE,
+	};
+
+	return ioctl(container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+}
+
+/* Run the DMA engine; returns STATUS. */
+static uint32_t dma_run(uint32_t dir, uint64_t iova, uint32_t len,
+			uint32_t buf_off)
+{
+	uint32_t st;
+
+	if (wr64(BAR0, VUB_SAMPLE_REG_DMA_ADDR, iova) ||
+	    wr32(BAR0, VUB_SAMPLE_REG_DMA_LEN, len) ||
+	    wr32(BAR0, VUB_SAMPLE_REG_DMA_BUF_OFF, buf_off) ||
+	    wr32(BAR0, VUB_SAMPLE_REG_DMA_DIR, dir) ||
+	    wr32(BAR0, VUB_SAMPLE_REG_DMA_GO, 1) ||
+	    rd32(BAR0, VUB_SAMPLE_REG_DMA_STATUS, &st))
+		return ~0U;
+	return st;
+}
+
+static int dma_setup(void)
+{
+	if (!dma_mem) {
+		dma_mem = mmap(NULL, DMA_BUF_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (dma_mem == MAP_FAILED) {
+			dma_mem = NULL;
+			return -1;
+		}
+	}
+	if (!bar2_map) {
+		bar2_map = mmap(NULL, VUB_SAMPLE_BAR2_MMAP_SIZE,
+				PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd,
+				REGION_OFF(BAR2));
+		if (bar2_map == MAP_FAILED) {
+			bar2_map = NULL;
+			return -1;
+		}
+	}
+	return dma_map();
+}
+
+static void dma_teardown(void)
+{
+	dma_unmap();
+	if (bar2_map)
+		munmap(bar2_map, VUB_SAMPLE_BAR2_MMAP_SIZE);
+	bar2_map = NULL;
+}
+
+/* Device-side buffer contents at @off, via mmap or the trapped path. */
+static int bar2_read(void *buf, uint32_t off, uint32_t len)
+{
+	if (off + len <= VUB_SAMPLE_BAR2_MMAP_SIZE) {
+		memcpy(buf, bar2_map + off, len);
+		return 0;
+	}
+	return full_pread(buf, len, REGION_OFF(BAR2) + off);
+}
+
+static int bar2_write(const void *buf, uint32_t off, uint32_t len)
+{
+	if (off + len <= VUB_SAMPLE_BAR2_MMAP_SIZE) {
+		memcpy(bar2_map + off, buf, len);
+		return 0;
+	}
+	return full_pwrite(buf, len, REGION_OFF(BAR2) + off);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_dma(void)
+{
+	static const struct { uint32_t host_off, len, buf_off; } cases[] = {
+		{ 0, 1, 0 }, { 4095, 2, 7 }, { 100, 4096, 0 },
+		{ 4000, 8192 + 5, 4093 }, { 12345, 65536 + 17, 0x7f000 },
+		{ 0, MiB, 0 }, { MiB + 3, MiB - 3, 0 },
+		{ 2 * MiB - 4096, MiB, 0 }, { 3 * MiB, MiB, 0 },
+	};
+	uint8_t *dev = malloc(MiB);
+	unsigned int i;
+	uint32_t st;
+
+	if (dma_setup()) {
+		free(dev);
+		return fail("dma", "setup: %m");
+	}
+	if (reg(VUB_SAMPLE_REG_DMA_MAPS) == 0) {
+		fail("dma", "server has no DMA windows");
+		goto out;
+	}
+	info("dma: server holds %u DMA windows\n",
+	     reg(VUB_SAMPLE_REG_DMA_MAPS));
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t ho = cases[i].host_off, len = cases[i].len;
+		uint32_t bo = cases[i].buf_off;
+
+		/* Host -> device. */
+		fill(dma_mem + ho, len, i + 11);
+		st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA + ho, len,
+			     bo);
+		if (st != VUB_SAMPLE_DMA_OK) {
+			fail("dma", "case %u from host: status %#x", i, st);
+			goto out;
+		}
+		if (bar2_read(dev, bo, len) || memcmp(dev, dma_mem + ho, len)) {
+			fail("dma", "case %u from host: data mismatch", i);
+			goto out;
+		}
+		/* Device -> host. */
+		fill(dev, len, i + 23);
+		memset(dma_mem + ho, 0, len);
+		if (bar2_write(dev, bo, len)) {
+			fail("dma", "case %u: BAR2 write: %m", i);
+			goto out;
+		}
+		st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA + ho, len,
+			     bo);
+		if (st != VUB_SAMPLE_DMA_OK) {
+			fail("dma", "case %u to host: status %#x", i, st);
+			goto out;
+		}
+		if (memcmp(dev, dma_mem + ho, len)) {
+			fail("dma", "case %u to host: data mismatch", i);
+			goto out;
+		}
+	}
+	/* The whole 4 MiB buffer, in 1 MiB transfers, both ways. */
+	fill(dma_mem, DMA_BUF_SIZE, 99);
+	for (i = 0; i < DMA_BUF_SIZE / MiB; i++) {
+		st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA + i * MiB,
+			     MiB, 0);
+		if (st != VUB_SAMPLE_DMA_OK || bar2_read(dev, 0, MiB) ||
+		    memcmp(dev, dma_mem + i * MiB, MiB)) {
+			fail("dma", "4 MiB from host: MiB %u: status %#x", i,
+			     st);
+			goto out;
+		}
+	}
+	for (i = 0; i < DMA_BUF_SIZE / MiB; i++) {
+		fill(dev, MiB, 200 + i);
+		if (bar2_write(dev, 0, MiB)) {
+			fail("dma", "BAR2 write: %m");
+			goto out;
+		}
+		st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA + i * MiB,
+			     MiB, 0);
+		if (st != VUB_SAMPLE_DMA_OK) {
+			fail("dma", "4 MiB to host: MiB %u: status %#x", i, st);
+			goto out;
+		}
+	}
+	for (i = 0; i < DMA_BUF_SIZE / MiB; i++) {
+		fill(dev, MiB, 200 + i);
+		if (memcmp(dev, dma_mem + i * MiB, MiB)) {
+			fail("dma", "4 MiB to host: MiB %u mismatch", i);
+			goto out;
+		}
+	}
+	pass("dma");
+
+	/* Throughput of 1 MiB transfers. */
+	{
+		const int n = 32;
+		double t0, t1, t2;
+		int k;
+
+		t0 = now();
+		for (k = 0; k < n; k++)
+			dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, MiB, 0);
+		t1 = now();
+		for (k = 0; k < n; k++)
+			dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA, MiB, 0);
+		t2 = now();
+		printf("INFO: dma-throughput: 1 MiB transfers: host->device %.1f MB/s, device->host %.1f MB/s\n",
+		       n * (double)MiB / 1e6 / (t1 - t0),
+		       n * (double)MiB / 1e6 / (t2 - t1));
+	}
+
+	/* DMA completion interrupt on MSI-X vector 2. */
+	{
+		int32_t efd[3] = { -1, -1, eventfd(0, EFD_NONBLOCK) };
+
+		if (set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, 3, efd) ||
+		    wr32(BAR0, VUB_SAMPLE_REG_DMA_IRQ, 3) ||
+		    dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA, 4096, 0) !=
+		    VUB_SAMPLE_DMA_OK || efd_count(efd[2]) != 1)
+			fail("dma-irq", "no completion interrupt");
+		else
+			pass("dma-irq");
+		wr32(BAR0, VUB_SAMPLE_REG_DMA_IRQ, 0);
+		disable_irqs(VFIO_PCI_MSIX_IRQ_INDEX);
+		close(efd[2]);
+	}
+out:
+	free(dev);
+}
+
+static void test_dma_fault(void)
+{
+	uint32_t st;
+
+	if (!bar2_map && dma_setup())
+		return fail("dma-fault", "setup: %m");
+	/* Below and above the mapping, and straddling its end. */
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA - 4096, 16, 0);
+	if (!(st & VUB_SAMPLE_DMA_ERR))
+		return fail("dma-fault", "unmapped IOVA: status %#x", st);
+	info("dma-fault: unmapped IOVA -> status %#x\n", st);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST,
+		     DMA_IOVA + DMA_BUF_SIZE - 8, 16, 0);
+	if (!(st & VUB_SAMPLE_DMA_ERR))
+		return fail("dma-fault", "straddling IOVA: status %#x", st);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, 1ULL << 50, 16, 0);
+	if (!(st & VUB_SAMPLE_DMA_ERR))
+		return fail("dma-fault", "IOVA 2^50: status %#x", st);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, 4096, 0);
+	if (st != VUB_SAMPLE_DMA_OK)
+		return fail("dma-fault", "device unusable after faults: %#x",
+			    st);
+	pass("dma-fault");
+}
+
+static volatile int race_stop;
+
+static void *race_unmapper(void *arg)
+{
+	unsigned long *cycles = arg;
+
+	while (!race_stop) {
+		dma_unmap();
+		usleep(100);
+		dma_map();
+		(*cycles)++;
+	}
+	return NULL;
+}
+
+static void test_dma_unmap_race(void)
+{
+	unsigned long cycles = 0, ok = 0, err = 0, other = 0;
+	pthread_t t;
+	double end;
+	uint32_t st;
+
+	if (!bar2_map && dma_setup())
+		return fail("dma-unmap-race", "setup: %m");
+	race_stop = 0;
+	if (pthread_create(&t, NULL, race_unmapper, &cycles))
+		return fail("dma-unmap-race", "pthread_create");
+	end = now() + 2.0;
+	while (now() < end) {
+		st = dma_run(ok & 1 ? VUB_SAMPLE_DMA_DIR_TO_HOST :
+			     VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, 65536, 0);
+		if (st == VUB_SAMPLE_DMA_OK)
+			ok++;
+		else if (st & VUB_SAMPLE_DMA_ERR && st != ~0U)
+			err++;
+		else
+			other++;
+	}
+	race_stop = 1;
+	pthread_join(t, NULL);
+	dma_unmap();
+	dma_map();
+	info("dma-unmap-race: %lu ok, %lu faulted, %lu unmap cycles\n", ok,
+	     err, cycles);
+	if (other)
+		return fail("dma-unmap-race", "%lu register accesses failed",
+			    other);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, 4096, 0);
+	if (st != VUB_SAMPLE_DMA_OK)
+		return fail("dma-unmap-race", "DMA after the race: %#x", st);
+	pass("dma-unmap-race");
+}
+
+/* After a close and reopen: DMA is served again, windows still there. */
+static void test_dma_after_reopen(void)
+{
+	uint32_t st;
+
+	if (dma_setup())
+		return fail("dma-after-reopen", "setup: %m");
+	fill(dma_mem, 65536, 5);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, 65536, 0);
+	if (st != VUB_SAMPLE_DMA_OK || memcmp(bar2_map, dma_mem, 65536))
+		return fail("dma-after-reopen", "status %#x", st);
+	pass("dma-after-reopen");
+}
+
+/* ---- main ----------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "info", test_info },
+	{ "regions", test_regions },
+	{ "irqs", test_irqs },
+	{ "config", test_config },
+	{ "bar0", test_bar0 },
+	{ "bar2-rw", test_bar2_rw },
+	{ "mmap", test_mmap },
+	{ "negative", test_negative },
+	{ "ebusy", test_ebusy },
+	{ "irq-intx", test_intx },
+	{ "irq-msi", test_msi },
+	{ "irq-msix", test_msix },
+	{ "irq-err-req", test_err_req },
+	{ "dma", test_dma },
+	{ "dma-fault", test_dma_fault },
+	{ "dma-unmap-race", test_dma_unmap_race },
+	{ "reset", test_reset },
+	{ "reopen", test_reopen },
+	{ "dma-after-reopen", test_dma_after_reopen },
+};
+
+static bool selected(int argc, char **argv, const char *name)
+{
+	int i;
+
+	if (!argc)
+		return true;
+	for (i = 0; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	const char *why;
+	unsigned int i;
+
+	if (argc > 1 && !strcmp(argv[1], "-q")) {
+		quiet = true;
+		argc--;
+		argv++;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "usage: vfio-consumer-test [-q] DEVICE-NAME [TEST...]\n");
+		return 2;
+	}
+	dev_name = argv[1];
+	if (open_device(&why)) {
+		fail("open", "%s: %m", why);
+		return 1;
+	}
+	pass("open");
+
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		if (!selected(argc - 2, argv + 2, tests[i].name))
+			continue;
+		if (!strcmp(tests[i].name, "reopen"))
+			dma_teardown();
+		tests[i].fn();
+	}
+	dma_teardown();
+	close_device();
+	printf("%s: %d failure(s)\n", failures ? "FAIL" : "DONE", failures);
+	return failures ? 1 : 0;
+}
