@@ -72,9 +72,13 @@ static int hexval(int ch)
 /* Parses a string at p->pos (which is '"'); returns malloc'ed UTF-8. */
 static char *jp_string(struct jp *p)
 {
-	char *out = malloc(p->len - p->pos + 1);
-	size_t o = 0;
+	size_t o = 0, end = p->pos + 1;
+	char *out;
 
+	/* Bound the allocation by the raw length of this string. */
+	while (end < p->len && p->s[end] != '"')
+		end += p->s[end] == '\\' ? 2 : 1;
+	out = malloc(end - p->pos + 1);
 	if (!out) {
 		p->err = "out of memory";
 		return NULL;

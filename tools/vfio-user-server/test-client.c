@@ -1104,6 +1104,69 @@ out:
 	srv_stop(&s);
 }
 
+/*
+ * Random but well-framed requests: every one must get a reply with its
+ * id, and the server must survive.  Payloads start with plausible
+ * fields so that some requests get past the first checks.
+ */
+static void test_random_requests(void)
+{
+	TEST("random-requests");
+	static uint8_t mem[4096];
+	struct dma_ctx d = { .iova = 0, .mem = mem, .size = sizeof(mem),
+			     .fail_errno = EIO };
+	uint32_t seed = 12345, i, ok = 0, err = 0;
+	uint8_t buf[256];
+	int fd = t_connect_negotiated(&S, "{\"capabilities\":"
+				      "{\"write_multiple\":true}}"), ret, k;
+
+	CHECK(fd >= 0, "connect");
+	t_dma = &d;
+	for (i = 0; i < 3000; i++) {
+		uint16_t cmd;
+		uint32_t len;
+
+		seed = seed * 1103515245 + 12345;
+		cmd = (seed >> 16) % 20;
+		seed = seed * 1103515245 + 12345;
+		len = (seed >> 16) % 64;
+		for (k = 0; k < (int)sizeof(buf); k++) {
+			seed = seed * 1103515245 + 12345;
+			buf[k] = seed >> 24;
+		}
+		/* Small argsz/index/region/count values now and then. */
+		if (i & 1) {
+			buf[0] = 16 + (buf[0] & 31);
+			buf[1] = buf[2] = buf[3] = 0;
+			buf[8] &= 7;
+			buf[9] = buf[10] = buf[11] = 0;
+			buf[12] &= 15;
+			buf[13] = buf[14] = buf[15] = 0;
+		}
+		if (cmd == VFIO_USER_VERSION && (i & 2))
+			cmd = VFIO_USER_DEVICE_GET_INFO;
+		ret = t_call(fd, cmd, buf, len, NULL, 0, NULL);
+		if (ret == -EPROTO || ret == -ETIMEDOUT || ret == -ECONNRESET)
+			break;
+		if (ret)
+			err++;
+		else
+			ok++;
+	}
+	CHECK(i == 3000, "request %u: %d", i, ret);
+	CHECK(d.bad == 0 || d.nreq >= d.bad, "DMA requests");
+	CHECK(t_bar0(fd, VUB_SAMPLE_REG_ID) == VUB_SAMPLE_ID_VALUE, "alive");
+	if (t_verbose)
+		fprintf(stderr, "random: %u ok, %u errors, %d DMA requests\n",
+			ok, err, d.nreq);
+	CHECK(ok > 100 && err > 100, "%u ok, %u errors", ok, err);
+	t_pass(__t_name);
+out:
+	t_dma = NULL;
+	if (fd >= 0)
+		close(fd);
+}
+
 static void test_once_pidfile(void)
 {
 	TEST("once-pidfile-sigterm");
@@ -1200,6 +1263,7 @@ int main(int argc, char **argv)
 	test_reconnect();
 	test_config_4k();
 	test_options();
+	test_random_requests();
 	test_once_pidfile();
 	run_fault_tests();
 
