@@ -121,6 +121,8 @@ int vus_dma_map(struct vus_conn *c, struct vus_msg *m)
 			return -err;
 		}
 		r->map = p;
+		close(fd);		/* the mapping keeps the file */
+		m->fds[0] = -1;
 	} else if (fd >= 0) {
 		r->fd = fd;			/* FILE_IO: pread/pwrite */
 		m->fds[0] = -1;

@@ -5,6 +5,7 @@
  * doorbell register that fires them through the client's eventfds.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
@@ -96,6 +97,20 @@ static void signal_efd(int fd)
 		vus_log("eventfd write: %m");
 }
 
+/* Stricter than libvfio-user: an interrupt fd must be an eventfd. */
+static bool is_eventfd(int fd)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return true;	/* no /proc: cannot tell */
+	link[n] = 0;
+	return !strcmp(link, "anon_inode:[eventfd]");
+}
+
 static bool is_intx_msi_msix(uint32_t index)
 {
 	return index <= VFIO_USER_PCI_MSIX_IRQ_INDEX;
@@ -180,6 +195,12 @@ int vus_irq_set(struct vus_conn *c, struct vus_msg *m)
 		return 0;
 	}
 	/* DATA_EVENTFD: assign (count fds) or de-assign (no fds). */
+	for (j = 0; j < (uint32_t)m->nfds; j++) {
+		if (!is_eventfd(m->fds[j])) {
+			vus_log("SET_IRQS: fd %u is not an eventfd", j);
+			return -EINVAL;
+		}
+	}
 	if (m->nfds && is_intx_msi_msix(s->index)) {
 		for (i = 0; i <= VFIO_USER_PCI_MSIX_IRQ_INDEX; i++) {
 			if (i != s->index && d->irq[i].enabled) {

@@ -566,6 +566,15 @@ static void test_irq_validation(int fd)
 	CHECK(ret == -EINVAL, "two data types: %d", ret);
 	ret = t_set_irqs(fd, DBOOL | TRIG, 2, 0, 1, b, 2, NULL, 0);
 	CHECK(ret == -EINVAL, "bool payload size: %d", ret);
+	{
+		int p[2];
+
+		CHECK(!pipe(p), "pipe");
+		ret = t_set_irqs(fd, EVFD | TRIG, 2, 0, 1, NULL, 0, p, 1);
+		close(p[0]);
+		close(p[1]);
+		CHECK(ret == -EINVAL, "pipe as eventfd: %d", ret);
+	}
 	ret = t_set_irqs(fd, DNONE | MASK, 3, 0, 1, NULL, 0, NULL, 0);
 	CHECK(ret == -EINVAL, "mask ERR: %d", ret);
 	ret = t_set_irqs(fd, DNONE | TRIG, 5, 0, 1, NULL, 0, NULL, 0);
