@@ -48,6 +48,13 @@ static void fault_hang(void)
 	send_get_info(fd, 1);
 	ret = t_recv(fd, &r, 1000);
 	CHECK(ret == -ETIMEDOUT, "got %d", ret);
+	/* The client gives up; the next one is served normally. */
+	close(fd);
+	fd = t_connect_negotiated(&s, NULL);
+	CHECK(fd >= 0, "reconnect after hang");
+	ret = t_call(fd, VFIO_USER_DEVICE_GET_INFO, &di, sizeof(di), NULL, 0,
+		     NULL);
+	CHECK(!ret, "GET_INFO after reconnect: %d", ret);
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
