@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# QEMU as the VFIO consumer: Debian's qemu-system-x86_64 (TCG, nested
+# in the test VM) realizes -device vfio-pci,sysfsdev=<bridged device>
+# (config space, BARs, MSI-X, INTx eventfds, DMA maps of its RAM through
+# the type1 container), SeaBIOS assigns the BARs, `info pci` over QMP
+# shows the sample device's ids and BAR sizes, QEMU quits cleanly and
+# the bridge is left ready and unloads.  No timed assertions.
+. "$(dirname "$0")/lib.sh"
+
+QEMU=${QEMU:-qemu-system-x86_64}
+sock=/tmp/t40.sock
+dev=/sys/bus/vfio-user/devices/vfio-user0
+d=/tmp/t40
+rm -rf "$d"
+mkdir -p "$d"
+trap '' PIPE
+
+# hmp CMD: send a human-monitor-command over QMP (fd 3).
+hmp() {
+	printf '{"execute":"human-monitor-command","arguments":{"command-line":"%s"}}\n' "$1" >&3
+}
+# nreturns: number of QMP replies so far.
+nreturns() {
+	c=$(grep -c '^{"return"' "$d/qmp.out" 2>/dev/null)
+	echo "${c:-0}"
+}
+# last_return: the text of the last QMP reply, \r\n decoded.
+last_return() {
+	grep '^{"return"' "$d/qmp.out" | tail -n 1 |
+		sed 's/^{"return": "//; s/"}$//; s/\\r\\n/\n/g; s/\\"/"/g'
+}
+# wait_returns N [tenths]: wait until N replies arrived or QEMU died.
+wait_returns() {
+	i=0
+	while [ "$(nreturns)" -lt "$1" ] && [ $i -lt "${2:-600}" ]; do
+		kill -0 "$qpid" 2>/dev/null || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(nreturns)" -ge "$1" ]
+}
+
+hexsize() { printf '%d' "$1"; }
+
+if ! command -v "$QEMU" >/dev/null 2>&1; then
+	fail qemu-present "$QEMU not installed"
+	exit 0
+fi
+
+check server start_server "$sock"
+check insmod load_module socket="$sock"
+i=0
+while [ "$(cat $dev/state 2>/dev/null)" != ready ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check state-ready-before test "$(cat $dev/state 2>/dev/null)" = ready
+
+# QEMU: q35, no disks/nics/vga, 128 MiB, QMP on stdio (a fifo).  No -S:
+# SeaBIOS runs, sizes and assigns the BARs and enables decoding, then
+# idles with nothing to boot.
+mkfifo "$d/in"
+t0=$(date +%s)
+timeout 150 "$QEMU" -machine q35 -accel tcg -nodefaults -no-user-config \
+	-display none -m 128 -serial none -qmp stdio \
+	-device vfio-pci,sysfsdev=$dev,id=vub0 \
+	<"$d/in" >"$d/qmp.out" 2>"$d/qemu.err" &
+qpid=$!
+exec 3>"$d/in"
+echo '{"execute":"qmp_capabilities"}' >&3
+if wait_returns 1; then
+	pass qemu-realize
+else
+	fail qemu-realize "$(head -c 600 "$d/qemu.err")"
+fi
+
+# Poll `info pci` until SeaBIOS has assigned BAR0 (or 90 s passed).
+nr=1
+i=0
+while kill -0 "$qpid" 2>/dev/null && [ $i -lt 90 ]; do
+	hmp "info pci"
+	nr=$((nr + 1))
+	wait_returns $nr || break
+	last_return > "$d/info-pci"
+	# the device block: from its "Bus" line up to id "vub0"
+	awk '/^  Bus /{blk=""} {blk=blk $0 "\n"} /id "vub0"/{printf "%s", blk}' \
+		"$d/info-pci" > "$d/vub0"
+	grep -q 'BAR0: 32 bit memory at 0x[0-9a-f]\{8\} ' "$d/vub0" &&
+		! grep -q 'BAR0: 32 bit memory at 0xffffffffffffffff' "$d/vub0" &&
+		break
+	sleep 1
+	i=$((i + 1))
+done
+echo "t-40: SeaBIOS assigned the BARs after ~$(( $(date +%s) - t0 )) s; info pci:"
+sed 's/^/    /' "$d/vub0"
+vid=$(printf '%04x' "$(sed -n 's/^#define VUB_SAMPLE_VENDOR_ID[^0-9]*\(0x[0-9a-fA-F]*\).*/\1/p' "$TOP/tools/include/vub_sample.h")")
+did=$(printf '%04x' "$(sed -n 's/^#define VUB_SAMPLE_DEVICE_ID[^0-9]*\(0x[0-9a-fA-F]*\).*/\1/p' "$TOP/tools/include/vub_sample.h")")
+check info-pci-ids grep -q "PCI device $vid:$did" "$d/vub0"
+# BAR sizes: "at 0xSTART [0xEND]" with END = START + size - 1.
+barsize() {
+	sed -n "s/^ *BAR$1: .* at \(0x[0-9a-f]*\) \[\(0x[0-9a-f]*\)\].*/\1 \2/p" "$d/vub0" |
+		{ read -r s e && printf '%d' $(( (e - s + 1) & 0xffffffff )); }
+}
+check bar0-size test "$(barsize 0)" = "$(hexsize 0x1000)"
+check bar2-size test "$(barsize 2)" = "$(hexsize 0x100000)"
+check bar0-assigned sh -c "! grep -q 'BAR0: .* at 0xffffffffffffffff' $d/vub0"
+check msix-and-intx sh -c "grep -q 'IRQ [0-9]*, pin A' $d/vub0"
+
+# The memory tree has the BARs (and the mmapped part of BAR2).
+hmp "info mtree -f"
+nr=$((nr + 1))
+wait_returns $nr && last_return > "$d/mtree"
+grep -E 'vfio-user0 (BAR|msix)' "$d/mtree" | sort -u | head -n 8 | sed 's/^/    /'
+check mtree-bar0 grep -q 'vfio-user0 BAR 0' "$d/mtree"
+check mtree-bar2-mmap grep -q 'vfio-user0 BAR 2 mmaps\[0\]' "$d/mtree"
+check mtree-msix-table grep -q 'msix-table' "$d/mtree"
+
+# Quit: QEMU closes the device fd (VFIO reset, irqs off, DMA unmapped).
+echo '{"execute":"quit"}' >&3
+exec 3>&-
+wait "$qpid"
+qrc=$?
+check qemu-exit-0 test "$qrc" = 0
+if grep -qi -E 'error|fail' "$d/qemu.err"; then
+	fail qemu-no-error "$(head -c 600 "$d/qemu.err")"
+else
+	pass qemu-no-error
+fi
+[ -s "$d/qemu.err" ] && sed 's/^/    qemu stderr: /' "$d/qemu.err" | head -n 5
+
+check state-ready-after test "$(cat $dev/state 2>/dev/null)" = ready
+check refcount-zero test "$(module_refcount)" = 0
+check rmmod unload_module
+stop_server
