@@ -19,7 +19,8 @@ while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 say "modprobe vfio_iommu_type1; insmod vfio_user.ko socket=$sock"
 modprobe vfio_iommu_type1
 insmod "$VUB_KO" socket="$sock"
-dmesg | grep -E 'vfio_user|vfio-user' | sed 's/^\[[^]]*\] //'
+dmesg | sed -n 's/^\[[^]]*\] //p' | grep -E '^(vfio_user|vfio-user)' |
+	grep -v -E 'taints kernel|verification failed'
 lsmod | grep -E '^(vfio_user|vfio|vfio_iommu_type1) '
 
 d=/sys/bus/vfio-user/devices/vfio-user0
