@@ -1,0 +1,23 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: build vfio_user.ko for the Debian kernel the VM boots, the
+# sample server and tools/bench, boot the VM and run tools/bench/guest.sh
+# there; prints one table (bridge figure, comparison figure from the
+# same run, ratio).  Arguments go to vub-bench (--iters N, --secs S).
+#
+# The VM gets one vCPU: under TCG on a shared host a second vCPU turns
+# every cross-CPU wake-up into a host-thread wake-up (milliseconds when
+# the host is busy), which measures the host's scheduler, not the bridge.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+abi=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
+	tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n 1)
+echo "bench: building vfio_user.ko for $abi and the userspace tools"
+ko=$(scripts/build-in.sh "$abi" "/usr/src/linux-headers-$abi" 2>/dev/null | tail -n 1)
+make -s -C tools/vfio-user-server all
+make -s -C tools/bench all
+echo "bench: booting Debian $abi under qemu (TCG, 1 vCPU); about 2 minutes"
+exec tools/vm/vmrun.sh -a "$abi" -s "${BENCH_VCPUS:-1}" -t 600 -- \
+	"VUB_KO=$ko TOP=$top sh tools/bench/guest.sh $*"
