@@ -27,10 +27,18 @@ done
 modprobe vfio_iommu_type1
 insmod "$VUB_KO" socket=/tmp/bench-a.sock
 i=0
-while [ "$(cat $dev/state 2>/dev/null)" != ready ] && [ $i -lt 100 ]; do
-	sleep 0.05
+while [ "$(cat $dev/state 2>/dev/null)" != ready ] && [ $i -lt 150 ]; do
+	sleep 0.1
 	i=$((i + 1))
 done
+if [ "$(cat $dev/state 2>/dev/null)" != ready ]; then
+	echo "vub-bench: the bridged device did not become ready:"
+	dmesg | grep -E 'vfio.user' | tail -n 20
+	tail -n 5 /tmp/bench-a.log
+	rmmod vfio_user 2>/dev/null
+	kill $pid_a $pid_b 2>/dev/null
+	exit 1
+fi
 echo "vub-bench: kernel $(uname -r), $(nproc) vCPUs (TCG), module $VUB_KO"
 rc=0
 "$b/vub-bench" --dev vfio-user0 --socket /tmp/bench-b.sock --irqts $ts "$@" ||

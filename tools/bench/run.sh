@@ -15,7 +15,7 @@ cd "$top"
 abi=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
 	tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n 1)
 echo "bench: building vfio_user.ko for $abi and the userspace tools"
-ko=$(scripts/build-in.sh "$abi" "/usr/src/linux-headers-$abi" 2>/dev/null | tail -n 1)
+ko=$(scripts/build-in.sh "bench-$abi" "/usr/src/linux-headers-$abi" 2>/dev/null | tail -n 1)
 make -s -C tools/vfio-user-server all
 make -s -C tools/bench all
 echo "bench: booting Debian $abi under qemu (TCG, 1 vCPU); about 2 minutes"
