@@ -77,6 +77,14 @@ static void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...)
 	fflush(stdout);
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* ---- device access -------------------------------------------------- */
 
 static int rd32(unsigned int region, uint64_t off, uint32_t *v)
@@ -370,6 +378,16 @@ static void test_bar0(void)
 	    v64 != 0x0123456789abcdefULL)
 		return fail("bar0", "scratch64");
 	pass("bar0");
+	{
+		const int n = 200;
+		double t0 = now();
+		int k;
+
+		for (k = 0; k < n; k++)
+			rd32(BAR0, VUB_SAMPLE_REG_ID, &v);
+		printf("INFO: region-latency: 4-byte BAR0 read %.0f us\n",
+		       (now() - t0) * 1e6 / n);
+	}
 }
 
 static void fill(uint8_t *p, size_t len, unsigned int seed)
@@ -1002,13 +1020,6 @@ static int bar2_write(const void *buf, uint32_t off, uint32_t len)
 	return full_pwrite(buf, len, REGION_OFF(BAR2) + off);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void test_dma(void)
 {
@@ -1117,6 +1128,15 @@ static void test_dma(void)
 		printf("INFO: dma-throughput: 1 MiB transfers: host->device %.1f MB/s, device->host %.1f MB/s\n",
 		       n * (double)MiB / 1e6 / (t1 - t0),
 		       n * (double)MiB / 1e6 / (t2 - t1));
+		t0 = now();
+		for (k = 0; k < n; k++)
+			dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, 4096, 0);
+		t1 = now();
+		for (k = 0; k < n; k++)
+			dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA, 4096, 0);
+		t2 = now();
+		printf("INFO: dma-latency: 4 KiB transfers: host->device %.0f us, device->host %.0f us (incl. 6 register accesses)\n",
+		       (t1 - t0) * 1e6 / n, (t2 - t1) * 1e6 / n);
 	}
 
 	/* DMA completion interrupt on MSI-X vector 2. */
@@ -1230,39 +1250,90 @@ static void test_dma_after_reopen(void)
 	pass("dma-after-reopen");
 }
 
+/*
+ * Manual tests, run by name only: wait (up to 30 s) for an eventfd the
+ * bridge itself signals.  The caller removes the device (REQ) or kills
+ * the server (ERR) meanwhile; "WAITING" on stdout says when to.
+ */
+static int wait_efd(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 1 && efd_count(efd) >= 1 ? 0 : -1;
+}
+
+static void test_req_on_remove(void)
+{
+	int32_t req = eventfd(0, EFD_NONBLOCK);
+
+	if (set_eventfds(VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &req))
+		return fail("req-on-remove", "SET_IRQS: %m");
+	printf("WAITING\n");
+	fflush(stdout);
+	if (wait_efd(req, 30000))
+		fail("req-on-remove", "REQ not signalled");
+	else
+		pass("req-on-remove");
+	close(req);
+	/* main() closes the device, which lets the removal finish. */
+}
+
+static void test_err_on_broken(void)
+{
+	int32_t err = eventfd(0, EFD_NONBLOCK);
+	uint32_t v;
+
+	if (set_eventfds(VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &err))
+		return fail("err-on-broken", "SET_IRQS: %m");
+	printf("WAITING\n");
+	fflush(stdout);
+	if (wait_efd(err, 30000)) {
+		fail("err-on-broken", "ERR not signalled");
+	} else if (rd32(BAR0, VUB_SAMPLE_REG_ID, &v) == 0 || errno != EIO) {
+		fail("err-on-broken", "access after the server died: %s",
+		     strerror(errno));
+	} else {
+		pass("err-on-broken");
+	}
+	close(err);
+}
+
 /* ---- main ----------------------------------------------------------- */
 
 static const struct {
 	const char *name;
 	void (*fn)(void);
+	bool manual;
 } tests[] = {
-	{ "info", test_info },
-	{ "regions", test_regions },
-	{ "irqs", test_irqs },
-	{ "config", test_config },
-	{ "bar0", test_bar0 },
-	{ "bar2-rw", test_bar2_rw },
-	{ "mmap", test_mmap },
-	{ "negative", test_negative },
-	{ "ebusy", test_ebusy },
-	{ "irq-intx", test_intx },
-	{ "irq-msi", test_msi },
-	{ "irq-msix", test_msix },
-	{ "irq-err-req", test_err_req },
-	{ "dma", test_dma },
-	{ "dma-fault", test_dma_fault },
-	{ "dma-unmap-race", test_dma_unmap_race },
-	{ "reset", test_reset },
-	{ "reopen", test_reopen },
-	{ "dma-after-reopen", test_dma_after_reopen },
+	{ "info", test_info, false },
+	{ "regions", test_regions, false },
+	{ "irqs", test_irqs, false },
+	{ "config", test_config, false },
+	{ "bar0", test_bar0, false },
+	{ "bar2-rw", test_bar2_rw, false },
+	{ "mmap", test_mmap, false },
+	{ "negative", test_negative, false },
+	{ "ebusy", test_ebusy, false },
+	{ "irq-intx", test_intx, false },
+	{ "irq-msi", test_msi, false },
+	{ "irq-msix", test_msix, false },
+	{ "irq-err-req", test_err_req, false },
+	{ "dma", test_dma, false },
+	{ "dma-fault", test_dma_fault, false },
+	{ "dma-unmap-race", test_dma_unmap_race, false },
+	{ "reset", test_reset, false },
+	{ "reopen", test_reopen, false },
+	{ "dma-after-reopen", test_dma_after_reopen, false },
+	{ "req-on-remove", test_req_on_remove, true },
+	{ "err-on-broken", test_err_on_broken, true },
 };
 
-static bool selected(int argc, char **argv, const char *name)
+static bool selected(int argc, char **argv, const char *name, bool manual)
 {
 	int i;
 
 	if (!argc)
-		return true;
+		return !manual;
 	for (i = 0; i < argc; i++)
 		if (!strcmp(argv[i], name))
 			return true;
@@ -1291,7 +1362,8 @@ int main(int argc, char **argv)
 	pass("open");
 
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (!selected(argc - 2, argv + 2, tests[i].name))
+		if (!selected(argc - 2, argv + 2, tests[i].name,
+			      tests[i].manual))
 			continue;
 		if (!strcmp(tests[i].name, "reopen"))
 			dma_teardown();

@@ -18,3 +18,32 @@ check dma-windows-logged sh -c '! dmesg | grep -q "DMA_MAP.*refused"'
 
 check rmmod unload_module
 stop_server
+
+# REQ: removing the device while a consumer holds it signals REQ (the
+# removal completes once the consumer closes).
+check server2 start_server "$sock"
+check insmod2 load_module socket="$sock"
+out=/tmp/consumer-$T-req.log
+"$CONSUMER/vfio-consumer-test" vfio-user0 req-on-remove >"$out" 2>&1 &
+cpid=$!
+i=0
+while ! grep -q WAITING "$out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check remove-while-open sh -c 'echo vfio-user0 > /sys/bus/vfio-user/remove'
+wait $cpid
+check req-consumer-exit test $? = 0
+check req-on-remove grep -q '^PASS: req-on-remove' "$out"
+check removed test ! -e /sys/bus/vfio-user/devices/vfio-user0
+
+# ERR: the server dies while a consumer holds the device: ERR is
+# signalled, accesses fail with EIO, close and unload still work.
+check add sh -c "echo $sock > /sys/bus/vfio-user/add"
+out=/tmp/consumer-$T-err.log
+"$CONSUMER/vfio-consumer-test" vfio-user0 err-on-broken >"$out" 2>&1 &
+cpid=$!
+i=0
+while ! grep -q WAITING "$out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+stop_server
+wait $cpid
+check err-consumer-exit test $? = 0
+check err-on-broken grep -q '^PASS: err-on-broken' "$out"
+check rmmod2 unload_module
