@@ -131,7 +131,7 @@ static int bu_recv(struct vub_bu *bu, void *buf, size_t len)
 			dev_err(&vd->dev, "server sent more fds than can be received\n");
 			return -EPROTO;
 		}
-		if (ret == 0) {
+		if (ret == 0 || ret == -ECONNRESET) {
 			dev_err(&vd->dev, "server closed the connection during bring-up\n");
 			return -ECONNRESET;
 		}
@@ -169,6 +169,10 @@ static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
 	bu->deadline = jiffies + msecs_to_jiffies(vd->timeout_ms);
 	atomic64_inc(&vd->stats.requests);
 	ret = vub_conn_send(vd, &h, req, len, NULL, 0, NULL, 0);
+	if (ret == -EIO) {
+		dev_err(&vd->dev, "server closed the connection during bring-up\n");
+		return -ECONNRESET;
+	}
 	if (ret)
 		return ret;
 	ret = bu_recv(bu, &rh, sizeof(rh));

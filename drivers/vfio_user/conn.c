@@ -337,7 +337,8 @@ static int vub_recv_all(struct vub_device *vd, void *buf, size_t len,
 			*why = "server sent file descriptors outside bring-up";
 			return -EPROTO;
 		}
-		if (ret == 0) {
+		/* A peer that dies with unread data gives ECONNRESET. */
+		if (ret == 0 || ret == -ECONNRESET) {
 			*why = "server closed the connection";
 			return -EIO;
 		}
