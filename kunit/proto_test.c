@@ -1162,6 +1162,36 @@ static void proto_test_region_info_values(struct kunit *test)
 						    &err), -EMSGSIZE);
 }
 
+static void proto_test_region_info_offsets(struct kunit *test)
+{
+	struct vub_region *out;
+	struct vub_err err = { };
+	struct rib *r;
+
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	out = kunit_kzalloc(test, sizeof(*out), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_NOT_NULL(test, out);
+
+	/* A bad cap_offset is reported at the cap_offset field... */
+	ri_cap_offset_huge(r);
+	KUNIT_EXPECT_EQ(test, vub_check_region_info(3, RI_ARGSZ, r->b, r->len,
+						    out, NULL, &err), -EPROTO);
+	KUNIT_EXPECT_EQ(test, err.offset, (size_t)12);
+
+	/* ...a bad next at the next field of the previous capability. */
+	ri_cap_backwards(r);
+	KUNIT_EXPECT_EQ(test, vub_check_region_info(3, RI_ARGSZ, r->b, r->len,
+						    out, NULL, &err), -EPROTO);
+	KUNIT_EXPECT_EQ(test, err.offset, (size_t)r->last_cap + 4);
+
+	/* Sparse area errors point at the area. */
+	ri_area_overlap(r);
+	KUNIT_EXPECT_EQ(test, vub_check_region_info(3, RI_ARGSZ, r->b, r->len,
+						    out, NULL, &err), -EPROTO);
+	KUNIT_EXPECT_EQ(test, err.offset, (size_t)(32 + 16 + 16));
+}
+
 /* ---- DEVICE_GET_IRQ_INFO --------------------------------------------- */
 
 struct ii_case {
@@ -1426,6 +1456,7 @@ static struct kunit_case proto_test_cases[] = {
 	KUNIT_CASE(proto_test_builders),
 	KUNIT_CASE_PARAM(proto_test_region_info, ri_gen_params),
 	KUNIT_CASE(proto_test_region_info_values),
+	KUNIT_CASE(proto_test_region_info_offsets),
 	KUNIT_CASE_PARAM(proto_test_irq_info, ii_gen_params),
 	KUNIT_CASE_PARAM(proto_test_region_access, ra_gen_params),
 	KUNIT_CASE_PARAM(proto_test_dma_request, dma_gen_params),

@@ -297,6 +297,7 @@ int vub_json_parse(struct vub_json *js, const char *buf, size_t len,
 	unsigned int depth = 0;
 	size_t n, pos = 0, end;
 	struct vub_json_tok *t;
+	const u8 *nul;
 	int ret;
 
 	js->text = buf;
@@ -306,9 +307,9 @@ int vub_json_parse(struct vub_json *js, const char *buf, size_t len,
 	if (!len || s[len - 1] != '\0')
 		return json_fail(err, "JSON text not NUL-terminated", len);
 	n = len - 1;
-	if (memchr(s, '\0', n))
-		return json_fail(err, "NUL byte inside JSON text",
-				 (const u8 *)memchr(s, '\0', n) - s);
+	nul = memchr(s, '\0', n);
+	if (nul)
+		return json_fail(err, "NUL byte inside JSON text", nul - s);
 
 	for (;;) {
 		while (pos < n && is_ws(s[pos]))
@@ -561,12 +562,13 @@ int vub_json_get_str(const struct vub_json *js, int t, char *buf,
 			u[3] = 0x80 | (cp & 0x3f);
 			l = 4;
 		}
-		if (size - o <= l || o >= size)
+		/* Room for the sequence and the final NUL (o < size). */
+		if (l >= size - o)
 			return -ENOSPC;
 		memcpy(buf + o, u, l);
 		o += l;
 	}
-	if (o >= size)
+	if (!size)
 		return -ENOSPC;
 	buf[o] = '\0';
 	return o;

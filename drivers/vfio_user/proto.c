@@ -11,6 +11,7 @@
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 
 #include "proto.h"
@@ -147,10 +148,10 @@ static int parse_caps(const char *text, size_t tlen, size_t base,
 	if (ret)
 		return ret;
 	t = vub_json_obj_get(&js, caps, VFIO_USER_CAP_PGSIZES);
-	if (pgs & (VUB_PAGE_SIZE - 1))
+	if (t >= 0 && (pgs & (VUB_PAGE_SIZE - 1)))
 		return vub_fail(err, "pgsizes has sizes below 4 KiB",
 				base + js.tok[t].start);
-	if (!(pgs & VUB_PAGE_SIZE))
+	if (t >= 0 && !(pgs & VUB_PAGE_SIZE))
 		return vub_fail(err, "pgsizes lacks 4 KiB",
 				base + js.tok[t].start);
 	ret = cap_u64(&js, caps, VFIO_USER_CAP_MAX_DMA_MAPS, 1,
@@ -423,7 +424,7 @@ int vub_check_region_info(u32 index, u32 argsz, const void *p, size_t len,
 		    VFIO_USER_REGION_INFO_FLAG_WRITE |
 		    VFIO_USER_REGION_INFO_FLAG_MMAP |
 		    VFIO_USER_REGION_INFO_FLAG_CAPS;
-	u32 off, end, prev_end, i;
+	u32 off, end, prev_end, i, link;
 	unsigned int ncaps = 0;
 	int ret;
 
@@ -472,26 +473,29 @@ int vub_check_region_info(u32 index, u32 argsz, const void *p, size_t len,
 	 * Each capability must start at or after the end of the previous
 	 * one (the first after the fixed part): offsets strictly increase,
 	 * so the walk ends, and at most VUB_MAX_REGION_CAPS are accepted.
+	 * Errors about where a capability is point at the link to it
+	 * (cap_offset or the previous header's next).
 	 */
 	prev_end = sizeof(ri);
 	off = ri.cap_offset;
+	link = offsetof(struct vfio_user_region_info, cap_offset);
 	while (off) {
 		struct vfio_user_cap_header ch;
 		u32 nr, rest;
 
 		if (++ncaps > VUB_MAX_REGION_CAPS)
 			return vub_fail(err, "too many region capabilities",
-					off);
+					link);
 		if (off < prev_end)
 			return vub_fail(err, off < sizeof(ri) ?
 					"capability inside the fixed part" :
 					"capability offsets not increasing",
-					off);
+					link);
 		if (off & 7)
-			return vub_fail(err, "misaligned capability", off);
+			return vub_fail(err, "misaligned capability", link);
 		if (off > ri.argsz || ri.argsz - off < sizeof(ch))
 			return vub_fail(err, "capability outside the reply",
-					off);
+					link);
 		memcpy(&ch, b + off, sizeof(ch));
 		rest = ri.argsz - off;
 
@@ -560,6 +564,7 @@ int vub_check_region_info(u32 index, u32 argsz, const void *p, size_t len,
 			break;
 		}
 		prev_end = end;
+		link = off + offsetof(struct vfio_user_cap_header, next);
 		off = ch.next;
 	}
 
