@@ -9,6 +9,7 @@
 #                          smoke, VM tests; last line "N passed, N failed"
 #   make demo              boot a VM and show the bridge at work
 #   make kunit | vm-test | check-build | fuzz | bench
+#   make check-debug       the VM tests on a KASAN/lockdep/kmemleak kernel
 #
 # KDIR defaults to the running kernel's build directory, else the
 # headers of Debian's linux-headers-amd64 metapackage, else the newest
@@ -61,6 +62,10 @@ check: deps
 check-build kunit vm-test fuzz-smoke server-test: deps
 	tools/check.sh $@
 
+# The VM tests on the KASAN/lockdep/kmemleak kernel (tools/vm/debug-kernel.sh).
+check-debug: deps
+	tools/check.sh vm-debug
+
 demo: deps
 	tools/demo.sh
 
@@ -71,4 +76,4 @@ fuzz: deps
 	$(MAKE) -C tools/fuzz fuzz FUZZ_TIME=$(or $(FUZZ_TIME),600)
 
 .PHONY: all modules conftest install clean deps tools check check-build \
-	kunit vm-test fuzz-smoke server-test demo bench fuzz
+	kunit vm-test fuzz-smoke server-test check-debug demo bench fuzz

@@ -11,6 +11,9 @@
 #   fuzz-smoke   a short libFuzzer run of every harness
 #   kunit        the KUnit suites on UML
 #   vm-test      boot the Debian kernel, run tools/tests/vm/t-*.sh
+#   vm-debug     the same tests on the debug kernel (KASAN, lockdep, debug
+#                objects, kmemleak; tools/vm/debug-kernel.sh builds it once,
+#                10-15 min cold); lines are "PASS: vmdebug:..."
 #
 # Every lane prints "PASS: name" / "FAIL: name: why" lines; the last
 # line is "N passed, N failed" and the exit status is non-zero if
@@ -111,6 +114,50 @@ lane_vm_test() {
 	esac
 }
 
+# The VM tests again on tools/vm/debug-kernel.sh's kernel, with the module
+# built against its build directory; "vm:" in the test output becomes
+# "vmdebug:".
+lane_vm_debug() {
+	local paths kroot image kdir ko out rc
+	if ! paths=$(tools/vm/debug-kernel.sh 2>>"$log"); then
+		say "FAIL: vmdebug:kernel-build (see $log)"
+		return
+	fi
+	kroot=$(echo "$paths" | sed -n 1p)
+	image=$(echo "$paths" | sed -n 2p)
+	kdir=$(echo "$paths" | sed -n 3p)
+	if ! out=$(scripts/build-in.sh debug "$kdir" W=1 2>&1); then
+		echo "$out" >> "$log"
+		say "FAIL: vmdebug:build: make failed (see $log)"
+		return
+	fi
+	echo "$out" >> "$log"
+	if echo "$out" | grep -E 'warning:|error:' >/dev/null; then
+		echo "$out" | grep -E -A3 'warning:|error:' | head -n 20
+		say "FAIL: vmdebug:build: warnings with W=1"
+	else
+		say "PASS: vmdebug:build"
+	fi
+	ko=$top/.build/debug/vfio_user.ko
+	if ! make -s -C tools all >>"$log" 2>&1; then
+		say "FAIL: vmdebug:tools-build (see $log)"
+		return
+	fi
+	rc=0
+	tools/vm/vmrun.sh -k "$kroot" -i "$image" -t 2400 \
+		-l results/vmdebug-dmesg.log -- \
+		"VUB_KO=$ko sh tools/tests/vm/run-all.sh" 2>&1 |
+		sed 's/^PASS: vm:/PASS: vmdebug:/; s/^FAIL: vm:/FAIL: vmdebug:/' \
+		> results/vm-debug.log || rc=${PIPESTATUS[0]}
+	lane_out < results/vm-debug.log
+	case $rc in
+	0) say "PASS: vmdebug:dmesg-clean" ;;
+	254) say "FAIL: vmdebug:dmesg-clean: kernel splat (see results/vm-debug.log)" ;;
+	255) say "FAIL: vmdebug:guest-finished: guest crashed or timed out" ;;
+	*) say "FAIL: vmdebug:guest-exit-status: $rc" ;;
+	esac
+}
+
 for lane in $lanes; do
 	stamp "$lane"
 	case $lane in
@@ -119,6 +166,7 @@ for lane in $lanes; do
 	fuzz-smoke) lane_fuzz_smoke ;;
 	kunit) lane_kunit ;;
 	vm-test) lane_vm_test ;;
+	vm-debug) lane_vm_debug ;;
 	*) say "FAIL: unknown lane $lane" ;;
 	esac
 done

@@ -8,8 +8,8 @@
 # writable at the same path.  COMMAND runs as root in WORKDIR; its
 # output is printed and its exit code returned.  The run fails (exit
 # 254) when the guest kernel log shows a WARNING, BUG, Oops, lockdep,
-# KASAN, UBSAN, kmemleak or refcount report, and 255 when the guest
-# never finished (crash, panic, timeout).
+# KASAN, UBSAN, kmemleak, debug-objects or refcount report, and 255
+# when the guest never finished (crash, panic, timeout).
 #
 #   -a ABI      Debian kernel ABI (default: linux-headers-amd64's)
 #   -k KROOT    kernel root with boot/ and lib/modules/ (instead of -a)
@@ -18,11 +18,12 @@
 #   -t SECONDS  timeout (default 600)
 #   -m MiB      memory (default 2048), -s N vCPUs (default 2)
 #   -l FILE     also copy the guest's dmesg to FILE
+#   -A ARGS     extra kernel command line arguments
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-abi= kroot= image= work=$top timeout=600 mem=2048 smp=2 dmesg_copy=
-while getopts a:k:i:w:t:m:s:l: o; do
+abi= kroot= image= work=$top timeout=600 mem=2048 smp=2 dmesg_copy= append=
+while getopts a:k:i:w:t:m:s:l:A: o; do
 	case $o in
 	a) abi=$OPTARG ;;
 	k) kroot=$OPTARG ;;
@@ -32,7 +33,8 @@ while getopts a:k:i:w:t:m:s:l: o; do
 	m) mem=$OPTARG ;;
 	s) smp=$OPTARG ;;
 	l) dmesg_copy=$OPTARG ;;
-	*) sed -n '4,22s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	A) append=$OPTARG ;;
+	*) sed -n '4,23s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -58,7 +60,7 @@ rc=0
 timeout "$timeout" qemu-system-x86_64 -machine q35 -accel tcg -cpu max \
 	-m "$mem" -smp "$smp" -nodefaults -no-user-config -display none \
 	-serial stdio -no-reboot -kernel "$image" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic vmwork=$work vmrun=$run vmkmods=$kroot/lib/modules/$kver" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic vmwork=$work vmrun=$run vmkmods=$kroot/lib/modules/$kver${append:+ $append}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$work",mount_tag=work,security_model=none,multidevs=remap \
 	</dev/null >"$run/console.log" 2>&1 || rc=$?
@@ -70,10 +72,12 @@ if [ ! -s "$run/rc" ]; then
 	exit 255
 fi
 [ -n "$dmesg_copy" ] && cp "$run/dmesg" "$dmesg_copy"
-splat='WARNING:|BUG:|Oops|general protection|Kernel panic|lockdep|possible (circular|recursive) locking|refcount_t|UBSAN|KASAN|kmemleak: [0-9]+ new|blocked for more than|INFO: rcu|Call Trace'
-if grep -Eq "$splat" "$run/dmesg"; then
+splat='WARNING:|BUG:|Oops|general protection|Kernel panic|lockdep|possible (circular|recursive) locking|refcount_t|UBSAN|KASAN|kmemleak: [0-9]+ new|blocked for more than|INFO: rcu|Call Trace|ODEBUG:|kernel BUG at|DEBUG_LOCKS_WARN_ON'
+# Boot banners of the debug kernel (tools/vm/debug-kernel.sh) that match.
+benign='^\[ *[0-9.]+\] rcu: 	RCU lockdep checking is enabled\.$'
+if grep -Ev "$benign" "$run/dmesg" | grep -Eq "$splat"; then
 	echo "vmrun: kernel splat in the guest log:" >&2
-	grep -E -A 20 "$splat" "$run/dmesg" | head -n 60 >&2
+	grep -Ev "$benign" "$run/dmesg" | grep -E -A 20 "$splat" | head -n 60 >&2
 	exit 254
 fi
 rc=$(cat "$run/rc")
