@@ -34,7 +34,12 @@ static void walk(const struct vub_json *js, size_t len)
 		bool b;
 
 		CHECK(tk->next > t && tk->next <= js->ntok);
-		CHECK(tk->depth < VUB_JSON_MAX_DEPTH);
+		/* Scalars in the deepest container sit at MAX_DEPTH. */
+		CHECK(tk->depth <= VUB_JSON_MAX_DEPTH);
+		if (tk->type == VUB_JSON_OBJECT || tk->type == VUB_JSON_ARRAY)
+			CHECK(tk->depth < VUB_JSON_MAX_DEPTH);
+		if (t)
+			CHECK(tk->depth >= 1);
 		CHECK((size_t)tk->start + tk->len <= len);
 		CHECK(vub_json_type(js, t) != VUB_JSON_NONE);
 		if (vub_json_type(js, t) != VUB_JSON_OBJECT &&

@@ -31,6 +31,7 @@ JSON = {
     'dup': b'{"a":1,"\\u0061":2}',
     'float': b'{"x":1.5e3}',
     'ws': b' \t\r\n{ "k" : [ 1 , 2 ] }\n',
+    'deep': b'{"a":[[[[[[{"b":1,"c":"s"}]]]]]]}',
 }
 
 # Reply harness selectors (fuzz_reply.c).
