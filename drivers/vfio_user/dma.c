@@ -37,9 +37,19 @@ module_param(dma_window_bits, uint, 0444);
 MODULE_PARM_DESC(dma_window_bits,
 		 "IOVA range [0, 2^bits) offered to servers for DMA, as up to 16 fd-less DMA_MAP windows of up to 8 TiB (0 = no DMA, max 47, default 47)");
 
+/*
+ * The largest DMA_READ/WRITE we accept: what we advertised as our
+ * max_data_xfer_size in VERSION (the spec's limit for server-to-client
+ * transfers; libvfio-user chunks its DMA by it).
+ */
+static u32 vub_dma_xfer_max(void)
+{
+	return VUB_OUR_MAX_XFER_SIZE;
+}
+
 int vub_dma_init(struct vub_vfio *vv)
 {
-	vv->dma_buf_size = vub_xfer_max(vv->vd);
+	vv->dma_buf_size = vub_dma_xfer_max();
 	vv->dma_buf = kvmalloc(vv->dma_buf_size, GFP_KERNEL);
 	return vv->dma_buf ? 0 : -ENOMEM;
 }
@@ -251,7 +261,7 @@ int vub_dma_handle(struct vub_device *vd, const struct vfio_user_header *hdr,
 	struct vfio_user_dma_region_access *acc = payload;
 	bool write = hdr->cmd == VFIO_USER_DMA_WRITE;
 	struct vub_err err = {};
-	u32 max = vub_xfer_max(vd);
+	u32 max = vub_dma_xfer_max();
 	int ret;
 
 	if (hdr->cmd != VFIO_USER_DMA_READ && !write) {

@@ -150,8 +150,10 @@ static int vub_forward_eventfds(struct vub_vfio *vv, u32 flags, u32 index,
 				u32 start, u32 count, const s32 *fds)
 {
 	struct vub_device *vd = vv->vd;
+	/* Negotiated (<= ours <= SCM_MAX_FD); bounded again at use. */
 	u32 max_fds = clamp_t(u32, vd->caps.max_msg_fds, 1,
-			      VFIO_USER_MAX_MAX_MSG_FDS);
+			      min(VUB_OUR_MAX_MSG_FDS,
+				  VFIO_USER_MAX_MAX_MSG_FDS));
 	u32 i = 0, j, k, n;
 	int ret;
 

@@ -930,6 +930,7 @@ static void test_reopen(void)
 
 static uint8_t *dma_mem;
 static uint8_t *bar2_map;
+static bool dma_mapped;
 
 static int dma_map(void)
 {
@@ -990,12 +991,17 @@ static int dma_setup(void)
 			return -1;
 		}
 	}
-	return dma_map();
+	if (!dma_mapped && dma_map())
+		return -1;
+	dma_mapped = true;
+	return 0;
 }
 
 static void dma_teardown(void)
 {
-	dma_unmap();
+	if (dma_mapped)
+		dma_unmap();
+	dma_mapped = false;
 	if (bar2_map)
 		munmap(bar2_map, VUB_SAMPLE_BAR2_MMAP_SIZE);
 	bar2_map = NULL;
@@ -1162,7 +1168,7 @@ static void test_dma_fault(void)
 {
 	uint32_t st;
 
-	if (!bar2_map && dma_setup())
+	if (dma_setup())
 		return fail("dma-fault", "setup: %m");
 	/* Below and above the mapping, and straddling its end. */
 	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA - 4096, 16, 0);
@@ -1205,7 +1211,7 @@ static void test_dma_unmap_race(void)
 	double end;
 	uint32_t st;
 
-	if (!bar2_map && dma_setup())
+	if (dma_setup())
 		return fail("dma-unmap-race", "setup: %m");
 	race_stop = 0;
 	if (pthread_create(&t, NULL, race_unmapper, &cycles))
@@ -1371,6 +1377,6 @@ int main(int argc, char **argv)
 	}
 	dma_teardown();
 	close_device();
-	printf("%s: %d failure(s)\n", failures ? "FAIL" : "DONE", failures);
+	printf("RESULT: %d failure(s)\n", failures);
 	return failures ? 1 : 0;
 }

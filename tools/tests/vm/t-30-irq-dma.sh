@@ -47,3 +47,15 @@ wait $cpid
 check err-consumer-exit test $? = 0
 check err-on-broken grep -q '^PASS: err-on-broken' "$out"
 check rmmod2 unload_module
+
+# Small limits: 16 MSI-X eventfds go in chunks of 3 fds, region I/O in
+# 4 KiB messages.  (DMA is chunked by the max_data_xfer_size the bridge
+# advertised, 1 MiB, whatever the server's own limit: only transfers of
+# at most 4 KiB are checked here, see Documentation/vfio-device.rst.)
+check server-small start_server "$sock" --max-fds 3 --max-xfer 4096
+check insmod3 load_module socket="$sock"
+check small-caps test "$(cat /sys/bus/vfio-user/devices/vfio-user0/caps/max_msg_fds 2>/dev/null) $(cat /sys/bus/vfio-user/devices/vfio-user0/caps/max_data_xfer_size 2>/dev/null)" = "3 4096"
+T=$T-small run_consumer vfio-user0 irq-msix irq-msix-runs bar2-rw mmap \
+	dma-fault
+check rmmod3 unload_module
+stop_server
