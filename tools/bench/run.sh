@@ -15,9 +15,18 @@ cd "$top"
 abi=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
 	tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n 1)
 echo "bench: building vfio_user.ko for $abi and the userspace tools"
+# A stale vfio_user.mod from an in-tree build (the object list the
+# composite module is linked from) must not leak into the copy: make
+# kbuild regenerate it.
+rm -f ".build/bench-$abi/.vfio_user.mod.cmd"
 ko=$(scripts/build-in.sh "bench-$abi" "/usr/src/linux-headers-$abi" 2>/dev/null | tail -n 1)
+if ! modinfo -F parm "$ko" 2>/dev/null | grep -q '^socket:'; then
+	echo "bench: $ko is not a complete vfio_user.ko (no socket= parameter)" >&2
+	exit 1
+fi
 make -s -C tools/vfio-user-server all
 make -s -C tools/bench all
+echo "bench: host load average $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) CPUs (TCG numbers scale with it)"
 echo "bench: booting Debian $abi under qemu (TCG, 1 vCPU); about 2 minutes"
 exec tools/vm/vmrun.sh -a "$abi" -s "${BENCH_VCPUS:-1}" -t 600 -- \
 	"VUB_KO=$ko TOP=$top sh tools/bench/guest.sh $*"

@@ -56,7 +56,7 @@
 
 static int iters = 4000;		/* latency samples per measurement */
 static int irq_iters = 1000;
-static double tput_secs = 0.5;		/* per threaded throughput point */
+static double tput_secs = 1.0;		/* per threaded throughput point */
 static struct irqts *irqts;
 
 static void die(const char *fmt, ...)
