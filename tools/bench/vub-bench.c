@@ -186,8 +186,8 @@ static int xread(int fd, void *buf, size_t len)
 
 /* A peer process answering @req-byte messages with @rep bytes. */
 struct rawpeer {
-	int fd;
-	pid_t pid;
+	int fd, fd2;		/* fd2: replies come back here (relay) */
+	pid_t pid, pid2;
 	size_t req, rep;
 	char buf[64];
 };
@@ -214,10 +214,60 @@ static void raw_start(struct rawpeer *r, size_t req, size_t rep)
 	r->fd = sv[0];
 }
 
+/*
+ * The same through a relay process (server -> relay -> requester), the
+ * shape of the bridge: its replies reach the waiting consumer through
+ * the receiver kthread.
+ */
+static void raw_start_relay(struct rawpeer *r, size_t req, size_t rep)
+{
+	int a[2], b[2], c[2];
+	pid_t p2;
+
+	memset(r, 0, sizeof(*r));
+	r->req = req;
+	r->rep = rep;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, a) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, b) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, c))
+		die("socketpair");
+	r->pid = fork();
+	if (r->pid < 0)
+		die("fork");
+	if (r->pid == 0) {		/* "server" */
+		close(a[0]);
+		close(c[0]);
+		close(c[1]);
+		close(b[1]);
+		while (!xread(a[1], r->buf, req))
+			xwrite(b[0], r->buf, rep);
+		_exit(0);
+	}
+	p2 = fork();
+	if (p2 < 0)
+		die("fork");
+	if (p2 == 0) {			/* "receiver kthread" */
+		close(a[0]);
+		close(a[1]);
+		close(b[0]);
+		close(c[1]);
+		while (!xread(b[1], r->buf, rep))
+			xwrite(c[0], r->buf, rep);
+		_exit(0);
+	}
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+	close(c[0]);
+	r->fd = a[0];
+	r->fd2 = c[1];
+	r->pid2 = p2;
+}
+
 static void raw_rt(struct rawpeer *r)
 {
 	xwrite(r->fd, r->buf, r->req);
-	if (xread(r->fd, r->buf, r->rep))
+	if (xread(r->fd2 ? r->fd2 : r->fd, r->buf, r->rep))
 		die("raw ping-pong");
 }
 
@@ -225,6 +275,10 @@ static void raw_stop(struct rawpeer *r)
 {
 	close(r->fd);
 	waitpid(r->pid, NULL, 0);
+	if (r->fd2) {
+		close(r->fd2);
+		waitpid(r->pid2, NULL, 0);
+	}
 }
 
 /* A peer process that writes an eventfd we are blocked reading. */
@@ -421,6 +475,24 @@ static void uc_send(struct uc *c, uint16_t id, uint16_t cmd, uint32_t flags,
 	}
 }
 
+/* Like the bridge's receiver: one MSG_WAITALL receive per payload. */
+static int recv_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = recv(fd, p, len, MSG_WAITALL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* Receives one message (header in c->h, payload in c->rx). */
 static void uc_recv(struct uc *c)
 {
@@ -451,7 +523,7 @@ static void uc_recv(struct uc *c)
 	if (c->h.msg_size < HDR || c->h.msg_size - HDR > c->rxcap)
 		die("bad message size %u", c->h.msg_size);
 	plen = c->h.msg_size - HDR;
-	if (plen && xread(c->fd, c->rx, plen))
+	if (plen && recv_all(c->fd, c->rx, plen))
 		die("short message");
 }
 
@@ -617,24 +689,28 @@ static uint32_t s_rd32(struct side *s, uint64_t off)
  * config space dword read.
  */
 static void m_region(struct side *sb, struct side *sc, bool wr,
-		     struct lat out[3])
+		     struct lat out[4])
 {
 	struct side *sides[2] = { sb, sc };
-	uint64_t *t[3];
-	struct rawpeer rp;
+	uint64_t *t[4];
+	struct rawpeer rp, rr;
 	int blk, k, j, n = iters / BLK * BLK;
 	uint32_t v = 0;
 
 	raw_start(&rp, wr ? HDR + ACC + 4 : HDR + ACC,
 		  wr ? HDR + ACC : HDR + ACC + 4);
-	for (k = 0; k < 3; k++)
+	raw_start_relay(&rr, wr ? HDR + ACC + 4 : HDR + ACC,
+			wr ? HDR + ACC : HDR + ACC + 4);
+	for (k = 0; k < 4; k++)
 		t[k] = calloc(n, sizeof(uint64_t));
 	for (blk = -2; blk < n / BLK; blk++) {
-		for (k = 0; k < 3; k++) {
+		for (k = 0; k < 4; k++) {
 			for (j = 0; j < BLK; j++) {
 				uint64_t t0 = now_ns();
 
-				if (k == 2)
+				if (k == 3)
+					raw_rt(&rr);
+				else if (k == 2)
 					raw_rt(&rp);
 				else if (wr)
 					s_wr32(sides[k], VUB_SAMPLE_REG_SCRATCH,
@@ -648,6 +724,7 @@ static void m_region(struct side *sb, struct side *sc, bool wr,
 			}
 		}
 	}
+	raw_stop(&rr);		/* first: its children hold rp's fd too */
 	raw_stop(&rp);
 	for (k = 0; k < 2; k++) {
 		if (!wr) {
@@ -661,7 +738,7 @@ static void m_region(struct side *sb, struct side *sc, bool wr,
 			die("%s: scratch readback", sides[k]->name);
 		}
 	}
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < 4; k++) {
 		out[k] = lat_of(t[k], n);
 		free(t[k]);
 	}
@@ -1043,9 +1120,11 @@ int main(int argc, char **argv)
 	m_region(&sb, &sc, false, l);
 	lat_rows("config read 4 B", l[0], l[1], "userspace vfio-user client");
 	lat_rows("config read 4 B", l[0], l[2], "raw AF_UNIX ping-pong 32/36 B");
+	lat_rows("config read 4 B", l[0], l[3], "raw, reply via a relay process");
 	m_region(&sb, &sc, true, l);
 	lat_rows("BAR0 write 4 B", l[0], l[1], "userspace vfio-user client");
 	lat_rows("BAR0 write 4 B", l[0], l[2], "raw AF_UNIX ping-pong 36/32 B");
+	lat_rows("BAR0 write 4 B", l[0], l[3], "raw, reply via a relay process");
 
 	progress("interrupts");
 	m_irq(&sb, &sc, l);
