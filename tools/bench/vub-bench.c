@@ -12,8 +12,10 @@
  *            DMA_WRITE served by itself, SET_IRQS with its own eventfd,
  *            mmap of the fd the server hands out for BAR2
  *   raw      AF_UNIX ping-pong between two processes with the
- *            REGION_READ/WRITE message sizes; an eventfd between two
- *            processes
+ *            REGION_READ/WRITE message sizes, directly and with the reply
+ *            passing through a relay process (the bridge's shape: replies
+ *            reach the waiter through its receiver kthread); an eventfd
+ *            between two processes
  *
  * The server runs with irqts.so preloaded, which timestamps its eventfd
  * writes, so interrupt latency is "server eventfd write -> consumer
