@@ -38,12 +38,14 @@ int vub_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 	struct vub_device *vd = to_vub_vfio(vdev)->vd;
 	u64 pos = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	u64 off = pos & VUB_OFFSET_MASK;
-	u32 index = vma->vm_pgoff >> (VUB_OFFSET_SHIFT - PAGE_SHIFT);
+	u64 index = vma->vm_pgoff >> (VUB_OFFSET_SHIFT - PAGE_SHIFT);
 	u64 len = vma->vm_end - vma->vm_start;
 	const struct vub_region *r;
 	struct file *file;
 	u64 file_off;
 
+	if (index >= VUB_MAX_REGIONS)
+		return -EINVAL;
 	r = vub_vfio_region(vd, index);
 	if (!r || !(r->flags & VFIO_USER_REGION_INFO_FLAG_MMAP) ||
 	    !vd->region_files || !vd->region_files[index])
