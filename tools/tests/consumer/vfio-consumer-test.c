@@ -1170,6 +1170,7 @@ static void test_dma_fault(void)
 
 	if (dma_setup())
 		return fail("dma-fault", "setup: %m");
+	printf("INFO: dma-windows: %u\n", reg(VUB_SAMPLE_REG_DMA_MAPS));
 	/* Below and above the mapping, and straddling its end. */
 	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA - 4096, 16, 0);
 	if (!(st & VUB_SAMPLE_DMA_ERR))

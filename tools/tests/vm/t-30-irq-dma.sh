@@ -59,3 +59,11 @@ T=$T-small run_consumer vfio-user0 irq-msix irq-msix-runs bar2-rw mmap \
 	dma-fault
 check rmmod3 unload_module
 stop_server
+
+# dma_window_bits=33: one 8 GiB window, DMA below 8 GiB works, above not.
+check server-w33 start_server "$sock"
+check insmod4 load_module socket="$sock" dma_window_bits=33
+T=$T-w33 run_consumer vfio-user0 dma-fault
+check dma-windows-33 grep -q '^INFO: dma-windows: 1$' /tmp/consumer-$T-w33.log
+check rmmod4 unload_module
+stop_server
