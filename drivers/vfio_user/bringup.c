@@ -205,6 +205,8 @@ static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
 	ret = bu_recv(bu, bu->buf, plen);
 	if (ret)
 		return ret;
+	dev_dbg(&vd->dev, "bring-up: %s reply, %zu bytes, %u fds\n",
+		vub_cmd_name(cmd), plen, bu->nr_files + bu->extra_fds);
 	atomic64_inc(&vd->stats.replies);
 	if (srv_errno) {
 		atomic64_inc(&vd->stats.errors);
@@ -384,6 +386,9 @@ static int bu_run(struct vub_bu *bu)
 			return ret;
 	}
 	vd->conn->next_id = bu->msg_id;
+	dev_dbg(&vd->dev, "bring-up done: max_msg_fds %u, max_data_xfer_size %u, pgsizes %#llx\n",
+		vd->caps.max_msg_fds, vd->caps.max_data_xfer_size,
+		(unsigned long long)vd->caps.pgsizes);
 	return 0;
 }
 

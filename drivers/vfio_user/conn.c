@@ -199,6 +199,27 @@ static bool vub_claim(struct vub_conn *c, struct vub_req *req, void *repl)
 			  GFP_KERNEL) == req;
 }
 
+/*
+ * Killable wait for at most @timeout jiffies, in slices so that a long
+ * (reset) timeout does not look like a hung task.  Returns > 0 when
+ * done, 0 on timeout, -ERESTARTSYS on a fatal signal.
+ */
+static long vub_wait(struct completion *done, unsigned long timeout)
+{
+	unsigned long end = jiffies + timeout;
+	long left;
+
+	for (;;) {
+		long slice = min_t(long, (long)(end - jiffies), 10 * HZ);
+
+		if (slice <= 0)
+			return try_wait_for_completion(done) ? 1 : 0;
+		left = wait_for_completion_killable_timeout(done, slice);
+		if (left)
+			return left;
+	}
+}
+
 static int vub_xfer(struct vub_device *vd, u16 cmd,
 		    const void *p1, size_t l1, const void *p2, size_t l2,
 		    const int *fds, unsigned int nr_fds,
@@ -246,31 +267,35 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 	if (ret) {
 		if (!vub_claim(c, &req, NULL))
 			wait_for_completion(&req.done);
-		return ret;
+		goto out;
 	}
 
 	ms = cmd == VFIO_USER_DEVICE_RESET ? READ_ONCE(vd->reset_timeout_ms) :
 					     READ_ONCE(vd->timeout_ms);
-	left = wait_for_completion_killable_timeout(&req.done,
-						    msecs_to_jiffies(ms));
+	left = vub_wait(&req.done, msecs_to_jiffies(ms));
 	if (left == 0 && vub_claim(c, &req, NULL)) {
 		/* A hung server: fatal, see the comment at the top. */
 		atomic64_inc(&vd->stats.timeouts);
 		dev_err(&vd->dev, "%s (msg_id %u) timed out after %u ms\n",
 			vub_cmd_name(cmd), id, ms);
 		vub_set_broken(vd, -ETIMEDOUT, "request timed out");
-		return -ETIMEDOUT;
+		ret = -ETIMEDOUT;
+		goto out;
 	}
 	if (left < 0 && vub_claim(c, &req, xa_mk_value(cmd))) {
 		dev_dbg(&vd->dev, "%s (msg_id %u) abandoned\n",
 			vub_cmd_name(cmd), id);
-		return -EINTR;
+		ret = -EINTR;
+		goto out;
 	}
 	if (left <= 0)	/* claimed meanwhile: completion is imminent */
 		wait_for_completion(&req.done);
 	if (!req.err && reply_len)
 		*reply_len = req.reply_len;
-	return req.err;
+	ret = req.err;
+out:
+	trace_vub_req_done(vd, cmd, id, ret);
+	return ret;
 }
 
 int vub_request(struct vub_device *vd, u16 cmd,

@@ -113,19 +113,35 @@ static const struct attribute_group vub_dev_group = {
 };
 
 /* caps/: the negotiated VERSION capabilities. */
-#define VUB_CAP_ATTR(_name, _fmt, _cast)				\
-static ssize_t _name##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	return sysfs_emit(buf, _fmt "\n",				\
-			  (_cast)to_vub_device(dev)->caps._name);	\
-}									\
-static DEVICE_ATTR_RO(_name)
+static ssize_t max_msg_fds_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_vub_device(dev)->caps.max_msg_fds);
+}
+static DEVICE_ATTR_RO(max_msg_fds);
 
-VUB_CAP_ATTR(max_msg_fds, "%u", unsigned int);
-VUB_CAP_ATTR(max_data_xfer_size, "%u", unsigned int);
-VUB_CAP_ATTR(pgsizes, "0x%llx", unsigned long long);
-VUB_CAP_ATTR(max_dma_maps, "%u", unsigned int);
+static ssize_t max_data_xfer_size_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  to_vub_device(dev)->caps.max_data_xfer_size);
+}
+static DEVICE_ATTR_RO(max_data_xfer_size);
+
+static ssize_t pgsizes_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "0x%llx\n",
+			  (unsigned long long)to_vub_device(dev)->caps.pgsizes);
+}
+static DEVICE_ATTR_RO(pgsizes);
+
+static ssize_t max_dma_maps_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_vub_device(dev)->caps.max_dma_maps);
+}
+static DEVICE_ATTR_RO(max_dma_maps);
 
 static struct attribute *vub_caps_attrs[] = {
 	&dev_attr_max_msg_fds.attr,
@@ -140,36 +156,46 @@ static const struct attribute_group vub_caps_group = {
 	.attrs = vub_caps_attrs,
 };
 
-/* stats/: counters. */
-#define VUB_STAT_ATTR(_name)						\
-static ssize_t _name##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	return sysfs_emit(buf, "%lld\n",				\
-		(long long)atomic64_read(&to_vub_device(dev)->stats._name)); \
-}									\
-static DEVICE_ATTR_RO(_name)
+/* stats/: counters; ->var is the counter's offset in struct vub_device. */
+static ssize_t vub_stat_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct dev_ext_attribute *ea = container_of(attr, struct dev_ext_attribute,
+						    attr);
+	atomic64_t *v = (void *)to_vub_device(dev) + (uintptr_t)ea->var;
 
-VUB_STAT_ATTR(requests);
-VUB_STAT_ATTR(replies);
-VUB_STAT_ATTR(errors);
-VUB_STAT_ATTR(timeouts);
-VUB_STAT_ATTR(late_replies);
-VUB_STAT_ATTR(server_requests);
-VUB_STAT_ATTR(bytes_sent);
-VUB_STAT_ATTR(bytes_received);
-VUB_STAT_ATTR(unexpected_fds);
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(v));
+}
+
+#define VUB_STAT_ATTR(_name)						\
+	struct dev_ext_attribute vub_stat_##_name = {			\
+		.attr = {						\
+			.attr = { .name = __stringify(_name), .mode = 0444 }, \
+			.show = vub_stat_show,				\
+		},							\
+		.var = (void *)offsetof(struct vub_device, stats._name),	\
+	}
+
+static VUB_STAT_ATTR(requests);
+static VUB_STAT_ATTR(replies);
+static VUB_STAT_ATTR(errors);
+static VUB_STAT_ATTR(timeouts);
+static VUB_STAT_ATTR(late_replies);
+static VUB_STAT_ATTR(server_requests);
+static VUB_STAT_ATTR(bytes_sent);
+static VUB_STAT_ATTR(bytes_received);
+static VUB_STAT_ATTR(unexpected_fds);
 
 static struct attribute *vub_stats_attrs[] = {
-	&dev_attr_requests.attr,
-	&dev_attr_replies.attr,
-	&dev_attr_errors.attr,
-	&dev_attr_timeouts.attr,
-	&dev_attr_late_replies.attr,
-	&dev_attr_server_requests.attr,
-	&dev_attr_bytes_sent.attr,
-	&dev_attr_bytes_received.attr,
-	&dev_attr_unexpected_fds.attr,
+	&vub_stat_requests.attr.attr,
+	&vub_stat_replies.attr.attr,
+	&vub_stat_errors.attr.attr,
+	&vub_stat_timeouts.attr.attr,
+	&vub_stat_late_replies.attr.attr,
+	&vub_stat_server_requests.attr.attr,
+	&vub_stat_bytes_sent.attr.attr,
+	&vub_stat_bytes_received.attr.attr,
+	&vub_stat_unexpected_fds.attr.attr,
 	NULL,
 };
 

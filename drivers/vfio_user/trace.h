@@ -51,6 +51,26 @@ DEFINE_EVENT(vub_msg, vub_msg_recv,
 		 unsigned int nr_fds),
 	TP_ARGS(vd, h, nr_fds));
 
+/* A request completed (reply, error reply, timeout, signal, broken). */
+TRACE_EVENT(vub_req_done,
+	TP_PROTO(struct vub_device *vd, u16 cmd, u16 msg_id, int ret),
+	TP_ARGS(vd, cmd, msg_id, ret),
+	TP_STRUCT__entry(
+		__array(char, dev, VUB_NAME_MAX + 1)
+		__field(u16, cmd)
+		__field(u16, msg_id)
+		__field(int, ret)
+	),
+	TP_fast_assign(
+		strscpy(__entry->dev, dev_name(&vd->dev), sizeof(__entry->dev));
+		__entry->cmd = cmd;
+		__entry->msg_id = msg_id;
+		__entry->ret = ret;
+	),
+	TP_printk("%s cmd=%u msg_id=%u ret=%d", __entry->dev, __entry->cmd,
+		  __entry->msg_id, __entry->ret)
+);
+
 #endif /* _VFIO_USER_TRACE_H */
 
 /* Out-of-tree: Kbuild puts drivers/vfio_user on the include path. */
