@@ -126,6 +126,10 @@ lane_vm_debug() {
 	kroot=$(echo "$paths" | sed -n 1p)
 	image=$(echo "$paths" | sed -n 2p)
 	kdir=$(echo "$paths" | sed -n 3p)
+	# build-in.sh's rsync copies an in-tree build's vfio_user.mod (the
+	# object list) over ours; kbuild only regenerates it when its .cmd
+	# is gone, else vfio_user.ko links the in-tree objects.
+	rm -f .build/debug/.vfio_user.mod.cmd
 	if ! out=$(scripts/build-in.sh debug "$kdir" W=1 2>&1); then
 		echo "$out" >> "$log"
 		say "FAIL: vmdebug:build: make failed (see $log)"

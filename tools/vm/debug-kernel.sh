@@ -15,9 +15,11 @@
 # With an option only that one path is printed.  Progress goes to stderr.
 #
 # The build lives in ${XDG_CACHE_HOME:-~/.cache}/vfio-user/
-# kdebug-<linux-source-6.1 version>-<md5 of the fragment>/ (kernel build
-# dirs are not relocatable, so the path is fixed) and is reused while
-# neither changes.  The source tree is the one tools/kunit/run.sh keeps in
+# kdebug-<linux-source-6.1 version>/ (kernel build dirs are not
+# relocatable, so the path is fixed); .vub-built there holds the md5 of
+# the fragment it was built with.  When the fragment changes, the same
+# directory is reconfigured and rebuilt incrementally (kbuild recompiles
+# only what the changed options affect: minutes, not a cold build).  The source tree is the one tools/kunit/run.sh keeps in
 # the cache (linux-source-6.1, extracted here too if missing); the build
 # holds the same flock (kunit.lock) as kunit/run.sh for as long as it
 # reads that tree, because run.sh overlays a symlink and a drivers/Makefile
@@ -40,7 +42,7 @@ pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) || {
 	exit 1
 }
 fmd5=$(md5sum < "$frag" | cut -c1-8)
-dir=$cache/kdebug-$pkgver-$fmd5
+dir=$cache/kdebug-$pkgver
 kroot=$dir/modroot
 image=$dir/arch/x86/boot/bzImage
 
@@ -57,7 +59,8 @@ print() {
 
 # Built and the source it points to is still there (the build dir's
 # Makefile includes $src/Makefile, module builds read $src/include).
-if [ -e "$dir/.vub-built" ] && [ "$(cat "$src/.vub-pkgver" 2>/dev/null)" = "$pkgver" ]; then
+built() { [ "$(cat "$dir/.vub-built" 2>/dev/null)" = "$fmd5" ]; }
+if built && [ "$(cat "$src/.vub-pkgver" 2>/dev/null)" = "$pkgver" ]; then
 	print
 	exit 0
 fi
@@ -84,7 +87,7 @@ if [ "$(cat "$src/.vub-pkgver" 2>/dev/null)" != "$pkgver" ]; then
 	fi
 	echo "$pkgver" > "$src/.vub-pkgver"
 fi
-if [ -e "$dir/.vub-built" ]; then
+if built; then
 	print
 	exit 0
 fi
@@ -98,7 +101,11 @@ if grep -q vfio_user "$src/drivers/Makefile" "$src/drivers/Kconfig"; then
 	exit 1
 fi
 
-say "building $dir (log: $dir/build.log)"
+if [ -e "$dir/.config" ]; then
+	say "fragment changed: reconfiguring $dir, incremental build (log: $dir/build.log)"
+else
+	say "building $dir (log: $dir/build.log)"
+fi
 mkdir -p "$dir"
 t0=$(date +%s)
 log=$dir/build.log
@@ -109,7 +116,7 @@ fail() {
 	tail -n 30 "$log" >&2
 	exit 1
 }
-rm -f "$dir/.config"
+rm -f "$dir/.vub-built"
 mk tinyconfig || fail "make tinyconfig failed"
 (cd "$dir" && "$src/scripts/kconfig/merge_config.sh" -m -O "$dir" \
 	"$dir/.config" "$frag") >>"$log" 2>&1 || fail "merge_config.sh failed"
@@ -140,14 +147,16 @@ done < "$frag"
 say "make -j$(nproc) bzImage modules (10-15 minutes cold)"
 mk -j"$(nproc)" bzImage modules || fail "kernel build failed"
 kver=$(cat "$dir/include/config/kernel.release")
-rm -rf "$kroot"
-mk INSTALL_MOD_PATH="$kroot" modules_install || fail "modules_install failed"
-rm -f "$kroot/lib/modules/$kver/build" "$kroot/lib/modules/$kver/source"
-depmod -b "$kroot" "$kver"
-mkdir -p "$kroot/boot"
-cp "$image" "$kroot/boot/vmlinuz-$kver"
-cp "$dir/System.map" "$kroot/boot/System.map-$kver"
+rm -rf "$kroot.new"
+mk INSTALL_MOD_PATH="$kroot.new" modules_install || fail "modules_install failed"
+rm -f "$kroot.new/lib/modules/$kver/build" "$kroot.new/lib/modules/$kver/source"
+depmod -b "$kroot.new" "$kver"
+mkdir -p "$kroot.new/boot"
+cp "$image" "$kroot.new/boot/vmlinuz-$kver"
+cp "$dir/System.map" "$kroot.new/boot/System.map-$kver"
 [ -s "$dir/Module.symvers" ] || fail "no Module.symvers"
-touch "$dir/.vub-built"
+rm -rf "$kroot"
+mv "$kroot.new" "$kroot"
+echo "$fmd5" > "$dir/.vub-built"
 say "built $kver in $(($(date +%s) - t0)) s"
 print
