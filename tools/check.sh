@@ -11,9 +11,10 @@
 #   fuzz-smoke   a short libFuzzer run of every harness
 #   kunit        the KUnit suites on UML
 #   vm-test      boot the Debian kernel, run tools/tests/vm/t-*.sh
-#   vm-debug     the same tests on the debug kernel (KASAN, lockdep, debug
-#                objects, kmemleak; tools/vm/debug-kernel.sh builds it once,
-#                10-15 min cold); lines are "PASS: vmdebug:..."
+#   vm-debug     not by default (make check-debug): the same tests on the
+#                debug kernel (KASAN, lockdep, debug objects, kmemleak;
+#                tools/vm/debug-kernel.sh builds it once, 10-33 min cold,
+#                the run takes ~20 min); lines are "PASS: vmdebug:..."
 #
 # Every lane prints "PASS: name" / "FAIL: name: why" lines; the last
 # line is "N passed, N failed" and the exit status is non-zero if
