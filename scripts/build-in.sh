@@ -12,15 +12,15 @@ kdir=$2
 shift 2
 dst=$top/.build/$name
 mkdir -p "$dst"
+# Build outputs are excluded: a stale vfio_user.mod (the object list)
+# from an in-place build must never reach the copy.  Excluded files are
+# also kept on the receiving side, so the copy builds incrementally.
 rsync -a --delete --exclude=/.git --exclude=/.build --exclude=/.vm \
-	--exclude=/tools --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	--exclude=/tools --exclude=/results --exclude='*.o' --exclude='*.ko' \
+	--exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c' \
+	--exclude=Module.symvers --exclude=modules.order \
 	--exclude=/drivers/vfio_user/vub_conftest.h \
 	--exclude=/drivers/vfio_user/.vub_conftest.stamp \
-	--filter='P /drivers/vfio_user/vub_conftest.h' \
-	--filter='P /drivers/vfio_user/.vub_conftest.stamp' \
-	--filter='P *.o' --filter='P *.ko' --filter='P .*.cmd' \
-	--filter='P *.mod' --filter='P *.mod.c' --filter='P Module.symvers' \
-	--filter='P modules.order' \
 	"$top/" "$dst/"
 make -C "$dst" KDIR="$kdir" "$@" >&2
 echo "$dst/vfio_user.ko"

@@ -57,8 +57,10 @@ rc=0
 	--jobs="$(nproc)" "$@") > "$log" 2>&1 || rc=$?
 
 # kunit.py prints "[PASSED] case" / "[FAILED] case" / "[SKIPPED] case"
-# inside "==== suite (N subtests) ====" banners.
+# inside "==== suite (N subtests) ====" banners and closes each suite
+# with "==== [PASSED] suite ====", which is not a case.
 awk '
+/=+ \[(PASSED|FAILED|SKIPPED)\] [a-z0-9_]+ =+/ { next }
 /=+ [a-z0-9_]+ \([0-9]+ subtests?\) =+/ { suite = $0; sub(/.*=+ /, "", suite); sub(/ \(.*/, "", suite) }
 /\[PASSED\]/ && suite != "" { n = $0; sub(/.*\[PASSED\] /, "", n); if (n != suite) print "PASS: kunit:" suite "." n }
 /\[FAILED\]/ && suite != "" { n = $0; sub(/.*\[FAILED\] /, "", n); if (n != suite) print "FAIL: kunit:" suite "." n }
