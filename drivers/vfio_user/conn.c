@@ -148,7 +148,13 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 		cm.hdr.cmsg_level = SOL_SOCKET;
 		cm.hdr.cmsg_type = SCM_RIGHTS;
 		cm.hdr.cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
-		memcpy(CMSG_DATA(&cm.hdr), fds, sizeof(int) * nr_fds);
+		/*
+		 * Address the payload through buf, not CMSG_DATA(&cm.hdr):
+		 * FORTIFY_SOURCE (6.12+) would see a write past the end of
+		 * struct cmsghdr and WARN.
+		 */
+		memcpy(cm.buf + CMSG_ALIGN(sizeof(struct cmsghdr)), fds,
+		       sizeof(int) * nr_fds);
 		msg.msg_control = &cm;
 		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
 	}
