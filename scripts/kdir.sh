@@ -10,8 +10,7 @@ if [ -e "/lib/modules/$krel/build/Makefile" ]; then
 	echo "/lib/modules/$krel/build"
 	exit 0
 fi
-abi=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null |
-	tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n 1)
+abi=$("$(dirname "$0")/abi.sh" 2>/dev/null)
 if [ -n "$abi" ] && [ -e "/usr/src/linux-headers-$abi/Makefile" ]; then
 	echo "/usr/src/linux-headers-$abi"
 	exit 0

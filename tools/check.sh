@@ -26,8 +26,7 @@ mkdir -p results
 log=results/check.log
 : > "$log"
 lanes=${*:-check-build server-test fuzz-smoke kunit vm-test}
-abi=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
-	tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n 1)
+abi=$(scripts/abi.sh)
 start=$(date +%s)
 
 say() { echo "$*" | tee -a "$log"; }

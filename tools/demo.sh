@@ -7,8 +7,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-abi=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
-	tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n 1)
+abi=$(scripts/abi.sh)
 echo "demo: building vfio_user.ko for $abi and the userspace tools"
 ko=$(scripts/build-in.sh "$abi" "/usr/src/linux-headers-$abi" 2>/dev/null | tail -n 1)
 make -s -C tools all

@@ -12,8 +12,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-abi=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
-	tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n 1)
+abi=$(scripts/abi.sh)
 echo "bench: building vfio_user.ko for $abi and the userspace tools"
 # A stale vfio_user.mod from an in-tree build (the object list the
 # composite module is linked from) must not leak into the copy: make

@@ -9,9 +9,7 @@
 set -eu
 abi=${1:-}
 if [ -z "$abi" ]; then
-	abi=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
-		tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' |
-		head -n 1)
+	abi=$("$(dirname "$0")/../../scripts/abi.sh")
 fi
 [ -n "$abi" ] || { echo "kernel.sh: cannot tell the kernel ABI" >&2; exit 1; }
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/vfio-user

@@ -101,7 +101,11 @@ sync; echo 2 > /proc/sys/vm/drop_caches
 after=$(slab)
 echo "vm: $T: $cycles cycles: $ok ok, Slab ${before} kB -> ${after} kB"
 check cycles-all-ok test $ok = $cycles
-check cycles-slab test $((after - before)) -lt 512
+# KASAN's quarantine keeps freed objects for a while, so slab grows
+# without a leak there; on that kernel t-99-kmemleak is the leak check.
+slab_max=512
+dmesg | grep -q 'KernelAddressSanitizer initialized' && slab_max=2048
+check cycles-slab test $((after - before)) -lt $slab_max
 check cycles-no-devices test -z "$(ls $BUS/devices)"
 check cycles-rmmod unload_module
 
