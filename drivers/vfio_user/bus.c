@@ -17,6 +17,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ctype.h>
+#include <linux/cred.h>
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -194,11 +195,35 @@ struct vub_add_args {
 	char *name;
 	unsigned int timeout_ms;
 	unsigned int reset_timeout_ms;
+	bool has_server_uid;
+	u32 server_uid;
 };
+
+/* The uid the server must run as, or INVALID_UID for no check. */
+static int vub_expected_uid(const struct vub_add_args *a, kuid_t *uid)
+{
+	int def = READ_ONCE(vub_default_server_uid);
+	u32 n;
+
+	*uid = INVALID_UID;
+	if (a->has_server_uid)
+		n = a->server_uid;
+	else if (def >= 0)
+		n = def;
+	else
+		return 0;
+	*uid = make_kuid(current_user_ns(), n);
+	if (!uid_valid(*uid)) {
+		pr_err("server_uid %u is not a valid uid\n", n);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static int vub_device_create(const struct vub_add_args *a)
 {
 	struct vub_device *vd;
+	kuid_t expected_uid;
 	int ret;
 
 	if (a->socket[0] != '/') {
@@ -209,6 +234,9 @@ static int vub_device_create(const struct vub_add_args *a)
 		pr_err("invalid device name \"%s\"\n", a->name);
 		return -EINVAL;
 	}
+	ret = vub_expected_uid(a, &expected_uid);
+	if (ret)
+		return ret;
 
 	vd = kzalloc(sizeof(*vd), GFP_KERNEL);
 	if (!vd)
@@ -241,6 +269,15 @@ static int vub_device_create(const struct vub_add_args *a)
 	if (ret) {
 		dev_err(&vd->dev, "cannot connect to %s: %pe\n",
 			vd->socket_path, ERR_PTR(ret));
+		goto err;
+	}
+	/* The listener's euid at listen() time, from SO_PEERCRED. */
+	if (uid_valid(expected_uid) && !uid_eq(vd->server_uid, expected_uid)) {
+		dev_err(&vd->dev, "server on %s runs as uid %u, expected %u: refusing it\n",
+			vd->socket_path,
+			from_kuid_munged(current_user_ns(), vd->server_uid),
+			from_kuid_munged(current_user_ns(), expected_uid));
+		ret = -EPERM;
 		goto err;
 	}
 	ret = vub_bringup(vd);
@@ -315,7 +352,8 @@ static int vub_parse_uint(const char *s, unsigned int *val)
 
 /*
  * "PATH" or "socket=PATH [name=NAME] [timeout_ms=N]
- * [reset_timeout_ms=N]", whitespace separated.  @s is modified.
+ * [reset_timeout_ms=N] [server_uid=N]", whitespace separated.  @s is
+ * modified.
  */
 static int vub_parse_add(char *s, struct vub_add_args *a)
 {
@@ -346,6 +384,10 @@ static int vub_parse_add(char *s, struct vub_add_args *a)
 		} else if (!strcmp(tok, "reset_timeout_ms")) {
 			if (vub_parse_uint(val, &a->reset_timeout_ms))
 				return -EINVAL;
+		} else if (!strcmp(tok, "server_uid")) {
+			if (kstrtou32(val, 0, &a->server_uid))
+				return -EINVAL;
+			a->has_server_uid = true;
 		} else {
 			return -EINVAL;
 		}
@@ -365,7 +407,7 @@ static ssize_t add_store(vub_bus_attr_bus_t *bus, const char *buf,
 		return -ENOMEM;
 	ret = vub_parse_add(s, &a);
 	if (ret)
-		pr_err("add: expected \"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N]\"\n");
+		pr_err("add: expected \"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N] [server_uid=N]\"\n");
 	else
 		ret = vub_device_create(&a);
 	kfree(s);

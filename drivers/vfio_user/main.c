@@ -7,6 +7,9 @@
  *                          time; loading fails if any of them fails
  *   timeout_ms=N           default request timeout of new devices
  *   reset_timeout_ms=N     default DEVICE_RESET timeout of new devices
+ *   server_uid=N           refuse servers not running as uid N (for
+ *                          socket= devices and as add's default);
+ *                          -1 (the default) checks nothing
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,6 +26,7 @@ MODULE_PARM_DESC(socket, "Comma-separated server socket paths to connect at load
 
 unsigned int vub_default_timeout_ms = 30000;
 unsigned int vub_default_reset_timeout_ms = 120000;
+int vub_default_server_uid = -1;
 
 static int vub_param_set_timeout(const char *val, const struct kernel_param *kp)
 {
@@ -48,6 +52,28 @@ MODULE_PARM_DESC(timeout_ms, "Default request timeout in ms for new devices (300
 module_param_cb(reset_timeout_ms, &vub_timeout_ops,
 		&vub_default_reset_timeout_ms, 0644);
 MODULE_PARM_DESC(reset_timeout_ms, "Default DEVICE_RESET timeout in ms for new devices (120000)");
+
+static int vub_param_set_uid(const char *val, const struct kernel_param *kp)
+{
+	int v;
+	int ret;
+
+	ret = kstrtoint(val, 0, &v);
+	if (ret)
+		return ret;
+	if (v < -1)
+		return -EINVAL;
+	WRITE_ONCE(*(int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops vub_uid_ops = {
+	.set = vub_param_set_uid,
+	.get = param_get_int,
+};
+
+module_param_cb(server_uid, &vub_uid_ops, &vub_default_server_uid, 0644);
+MODULE_PARM_DESC(server_uid, "Refuse servers not running as this uid; -1 = no check (default)");
 
 static int __init vfio_user_init(void)
 {

@@ -160,6 +160,7 @@ const char *vub_state_name(enum vub_state state);
 extern const struct attribute_group *vub_dev_groups[];
 extern unsigned int vub_default_timeout_ms;
 extern unsigned int vub_default_reset_timeout_ms;
+extern int vub_default_server_uid;	/* -1: no check */
 
 int vub_bus_init(const char *sockets);
 void vub_bus_exit(void);
