@@ -28,9 +28,10 @@ say "the device on the vfio-user bus and its VFIO group"
 ls -l /sys/bus/vfio-user/devices/
 echo "iommu_group -> $(readlink $d/iommu_group)"
 ls -l /dev/vfio/
-for a in state socket protocol_version max_msg_fds max_data_xfer_size \
-	 pgsizes max_dma_maps timeout_ms server_pid; do
-	[ -e "$d/$a" ] && printf '%-20s %s\n' "$a" "$(cat $d/$a)"
+for a in state socket protocol_version timeout_ms server_pid server_uid \
+	 caps/max_msg_fds caps/max_data_xfer_size caps/pgsizes \
+	 caps/max_dma_maps; do
+	[ -e "$d/$a" ] && printf '%-24s %s\n' "$a" "$(cat $d/$a)"
 done
 
 say "a VFIO consumer (tools/demo/vfio-user-demo) opens the group and drives the device"

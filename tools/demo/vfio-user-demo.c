@@ -237,10 +237,9 @@ int main(int argc, char **argv)
 	dev_fd = open_device(argv[1], &container, &group);
 	show_info();
 	show_config();
-	printf("bar0    id 0x%08x scratch <- 0x%08x -> 0x%08x\n",
-	       rd32(0, VUB_SAMPLE_REG_ID),
-	       (wr32(0, VUB_SAMPLE_REG_SCRATCH, 0xc0ffee11), 0xc0ffee11),
-	       rd32(0, VUB_SAMPLE_REG_SCRATCH));
+	wr32(0, VUB_SAMPLE_REG_SCRATCH, 0xc0ffee11);
+	printf("bar0    id 0x%08x, scratch <- 0xc0ffee11 -> 0x%08x\n",
+	       rd32(0, VUB_SAMPLE_REG_ID), rd32(0, VUB_SAMPLE_REG_SCRATCH));
 	interrupt();
 	dma_round_trip(container);
 	close(dev_fd);
