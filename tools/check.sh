@@ -34,20 +34,44 @@ stamp() { say "== $1 ($(($(date +%s) - start)) s)"; }
 # lane_out: copy PASS/FAIL lines to the terminal, everything to the log.
 lane_out() { tee -a "$log" | grep -E '^(PASS|FAIL|SKIP):' ; }
 
-build_one() {		# build_one NAME KDIR
-	local out
+# build_one NAME KDIR [LABEL]: W=1 build in .build/NAME; reports
+# LABEL (default build:NAME).  Returns 2 if make failed, 1 on warnings.
+build_one() {
+	local out label=${3:-build:$1}
 	if ! out=$(scripts/build-in.sh "$1" "$2" W=1 2>&1); then
 		echo "$out" >> "$log"
-		say "FAIL: build:$1: make failed (see $log)"
-		return 1
+		say "FAIL: $label: make failed (see $log)"
+		return 2
 	fi
 	echo "$out" >> "$log"
 	if echo "$out" | grep -E 'warning:|error:' >/dev/null; then
 		echo "$out" | grep -E -A3 'warning:|error:' | head -n 20
-		say "FAIL: build:$1: warnings with W=1"
+		say "FAIL: $label: warnings with W=1"
 		return 1
 	fi
-	say "PASS: build:$1"
+	say "PASS: $label"
+}
+
+# vm_run PREFIX OUT KO [vmrun.sh options...]: run the VM tests with
+# module KO, relabel their "vm:" lines PREFIX:, keep them in OUT and
+# report how the guest ended.
+vm_run() {
+	local prefix=$1 out=$2 ko=$3 rc=0
+	shift 3
+	if ! make -s -C tools all >>"$log" 2>&1; then
+		say "FAIL: $prefix:tools-build (see $log)"
+		return
+	fi
+	tools/vm/vmrun.sh "$@" -- "VUB_KO=$ko sh tools/tests/vm/run-all.sh" 2>&1 |
+		sed "s/^PASS: vm:/PASS: $prefix:/; s/^FAIL: vm:/FAIL: $prefix:/" \
+		> "$out" || rc=${PIPESTATUS[0]}
+	lane_out < "$out"
+	case $rc in
+	0) say "PASS: $prefix:dmesg-clean" ;;
+	254) say "FAIL: $prefix:dmesg-clean: kernel splat (see $out)" ;;
+	255) say "FAIL: $prefix:guest-finished: guest crashed or timed out" ;;
+	*) say "FAIL: $prefix:guest-exit-status: $rc" ;;
+	esac
 }
 
 lane_check_build() {
@@ -91,34 +115,19 @@ lane_kunit() {
 }
 
 lane_vm_test() {
-	local ko rc out
-	ko=$top/.build/$abi/vfio_user.ko
+	local ko=$top/.build/$abi/vfio_user.ko
 	if [ ! -e "$ko" ] || [ -n "$(find drivers include Kbuild -newer "$ko" -print -quit)" ]; then
 		scripts/build-in.sh "$abi" "/usr/src/linux-headers-$abi" >>"$log" 2>&1 ||
 			{ say "FAIL: vm:build"; return; }
 	fi
-	if ! make -s -C tools all >>"$log" 2>&1; then
-		say "FAIL: vm:tools-build (see $log)"
-		return
-	fi
-	rc=0
-	tools/vm/vmrun.sh -a "$abi" -l results/vm-dmesg.log -- \
-		"VUB_KO=$ko sh tools/tests/vm/run-all.sh" \
-		> results/vm-test.log 2>&1 || rc=$?
-	lane_out < results/vm-test.log
-	case $rc in
-	0) say "PASS: vm:dmesg-clean" ;;
-	254) say "FAIL: vm:dmesg-clean: kernel splat (see results/vm-test.log)" ;;
-	255) say "FAIL: vm:guest-finished: guest crashed or timed out" ;;
-	*) say "FAIL: vm:guest-exit-status: $rc" ;;
-	esac
+	vm_run vm results/vm-test.log "$ko" -a "$abi" -l results/vm-dmesg.log
 }
 
 # The VM tests again on tools/vm/debug-kernel.sh's kernel, with the module
 # built against its build directory; "vm:" in the test output becomes
 # "vmdebug:".
 lane_vm_debug() {
-	local paths kroot image kdir ko out rc
+	local paths kroot image kdir
 	if ! paths=$(tools/vm/debug-kernel.sh 2>>"$log"); then
 		say "FAIL: vmdebug:kernel-build (see $log)"
 		return
@@ -126,40 +135,11 @@ lane_vm_debug() {
 	kroot=$(echo "$paths" | sed -n 1p)
 	image=$(echo "$paths" | sed -n 2p)
 	kdir=$(echo "$paths" | sed -n 3p)
-	# build-in.sh's rsync copies an in-tree build's vfio_user.mod (the
-	# object list) over ours; kbuild only regenerates it when its .cmd
-	# is gone, else vfio_user.ko links the in-tree objects.
-	rm -f .build/debug/.vfio_user.mod.cmd
-	if ! out=$(scripts/build-in.sh debug "$kdir" W=1 2>&1); then
-		echo "$out" >> "$log"
-		say "FAIL: vmdebug:build: make failed (see $log)"
-		return
-	fi
-	echo "$out" >> "$log"
-	if echo "$out" | grep -E 'warning:|error:' >/dev/null; then
-		echo "$out" | grep -E -A3 'warning:|error:' | head -n 20
-		say "FAIL: vmdebug:build: warnings with W=1"
-	else
-		say "PASS: vmdebug:build"
-	fi
-	ko=$top/.build/debug/vfio_user.ko
-	if ! make -s -C tools all >>"$log" 2>&1; then
-		say "FAIL: vmdebug:tools-build (see $log)"
-		return
-	fi
-	rc=0
-	tools/vm/vmrun.sh -k "$kroot" -i "$image" -t 2400 \
-		-l results/vmdebug-dmesg.log -- \
-		"VUB_KO=$ko sh tools/tests/vm/run-all.sh" 2>&1 |
-		sed 's/^PASS: vm:/PASS: vmdebug:/; s/^FAIL: vm:/FAIL: vmdebug:/' \
-		> results/vm-debug.log || rc=${PIPESTATUS[0]}
-	lane_out < results/vm-debug.log
-	case $rc in
-	0) say "PASS: vmdebug:dmesg-clean" ;;
-	254) say "FAIL: vmdebug:dmesg-clean: kernel splat (see results/vm-debug.log)" ;;
-	255) say "FAIL: vmdebug:guest-finished: guest crashed or timed out" ;;
-	*) say "FAIL: vmdebug:guest-exit-status: $rc" ;;
-	esac
+	# Warnings are reported, but the tests still run.
+	build_one debug "$kdir" vmdebug:build
+	[ $? = 2 ] && return
+	vm_run vmdebug results/vm-debug.log "$top/.build/debug/vfio_user.ko" \
+		-k "$kroot" -i "$image" -t 2400 -l results/vmdebug-dmesg.log
 }
 
 for lane in $lanes; do
