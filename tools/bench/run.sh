@@ -14,10 +14,6 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 abi=$(scripts/abi.sh)
 echo "bench: building vfio_user.ko for $abi and the userspace tools"
-# A stale vfio_user.mod from an in-tree build (the object list the
-# composite module is linked from) must not leak into the copy: make
-# kbuild regenerate it.
-rm -f ".build/bench-$abi/.vfio_user.mod.cmd"
 ko=$(scripts/build-in.sh "bench-$abi" "/usr/src/linux-headers-$abi" 2>/dev/null | tail -n 1)
 if ! modinfo -F parm "$ko" 2>/dev/null | grep -q '^socket:'; then
 	echo "bench: $ko is not a complete vfio_user.ko (no socket= parameter)" >&2
