@@ -17,14 +17,28 @@
  * request whose waiter got a fatal signal is not a failure of the
  * server: its ID stays reserved by a tombstone until the late reply
  * arrives, which is then dropped and counted.
+ *
+ * Direct replies: a reply normally costs two wake-ups, the receiver
+ * thread's and then the waiter's.  When nobody else is receiving, the
+ * waiter takes the reader token itself and sleeps on the socket, so
+ * the server's write wakes it directly; it reads (in one call) only
+ * replies that are already complete in the socket, dispatches replies
+ * for other waiters as the receiver would, and leaves everything else
+ * (server commands, which need the receiver's context for DMA, parts
+ * of messages, invalid headers, the end of the stream) to the receiver
+ * thread.  The receiver is woken by the socket's data_ready and
+ * state_change callbacks only while no waiter holds the token, and by
+ * the waiter when it gives the token back with data still queued.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kthread.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/un.h>
+#include <net/af_unix.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -33,6 +47,11 @@
 #include "trace.h"
 
 #define HDR_SIZE	sizeof(struct vfio_user_header)
+
+static bool vub_direct_reply = true;
+module_param_named(direct_reply, vub_direct_reply, bool, 0644);
+MODULE_PARM_DESC(direct_reply,
+		 "Let a waiting caller read its own reply instead of waking the receiver thread (default Y)");
 
 /* A request waiting for its reply; lives on the waiter's stack. */
 struct vub_req {
@@ -206,13 +225,12 @@ static bool vub_claim(struct vub_conn *c, struct vub_req *req, void *repl)
 }
 
 /*
- * Killable wait for at most @timeout jiffies, in slices so that a long
- * (reset) timeout does not look like a hung task.  Returns > 0 when
- * done, 0 on timeout, -ERESTARTSYS on a fatal signal.
+ * Killable wait until jiffies @end, in slices so that a long (reset)
+ * timeout does not look like a hung task.  Returns > 0 when done, 0 on
+ * timeout, -ERESTARTSYS on a fatal signal.
  */
-static long vub_wait(struct completion *done, unsigned long timeout)
+static long vub_wait(struct completion *done, unsigned long end)
 {
-	unsigned long end = jiffies + timeout;
 	long left;
 
 	for (;;) {
@@ -226,6 +244,9 @@ static long vub_wait(struct completion *done, unsigned long timeout)
 	}
 }
 
+static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
+			  unsigned long end);
+
 static int vub_xfer(struct vub_device *vd, u16 cmd,
 		    const void *p1, size_t l1, const void *p2, size_t l2,
 		    const int *fds, unsigned int nr_fds,
@@ -238,6 +259,7 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 		.reply = reply,
 		.reply_max = reply_max,
 	};
+	unsigned long end;
 	unsigned int ms;
 	u32 id;
 	long left;
@@ -278,7 +300,10 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 
 	ms = cmd == VFIO_USER_DEVICE_RESET ? READ_ONCE(vd->reset_timeout_ms) :
 					     READ_ONCE(vd->timeout_ms);
-	left = vub_wait(&req.done, msecs_to_jiffies(ms));
+	end = jiffies + msecs_to_jiffies(ms);
+	left = vub_rx_direct(vd, &req, end);
+	if (left == -EAGAIN)
+		left = vub_wait(&req.done, end);
 	if (left == 0 && vub_claim(c, &req, NULL)) {
 		/* A hung server: fatal, see the comment at the top. */
 		atomic64_inc(&vd->stats.timeouts);
@@ -515,13 +540,185 @@ broken:
 	return ret;
 }
 
+/*
+ * Something for a reader: data queued (maybe only part of a message),
+ * or the end of the stream.
+ */
+static bool vub_rx_ready(struct vub_conn *c)
+{
+	struct sock *sk = c->sock->sk;
+
+	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	       READ_ONCE(sk->sk_err);
+}
+
+/*
+ * Read one complete reply that is already queued, header and payload
+ * in one call, without blocking.  Returns 1 when a reply was read and
+ * dispatched, 0 when the next thing on the stream is anything else
+ * (nothing, part of a message, a server command, an invalid header,
+ * the end of the stream: the receiver thread's business), or a
+ * negative error when the device broke.
+ */
+static int vub_rx_direct_one(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+	struct vfio_user_header h;
+	struct vub_err err = {};
+	struct msghdr msg = {};
+	struct kvec vec[2];
+	long avail;
+	size_t len;
+	int ret;
+
+	avail = unix_inq_len(c->sock->sk);
+	if (avail < (long)HDR_SIZE)
+		return 0;
+	vec[0] = (struct kvec){ .iov_base = &h, .iov_len = HDR_SIZE };
+	ret = kernel_recvmsg(c->sock, &msg, vec, 1, HDR_SIZE,
+			     MSG_PEEK | MSG_DONTWAIT);
+	if (ret != HDR_SIZE)
+		return 0;
+	if (vub_check_header(&h, VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size),
+			     &err) != VFIO_USER_F_TYPE_REPLY ||
+	    h.msg_size > avail || h.msg_size - HDR_SIZE > c->rx_size)
+		return 0;
+
+	len = h.msg_size - HDR_SIZE;
+	vec[1] = (struct kvec){ .iov_base = c->rx_buf, .iov_len = len };
+	memset(&msg, 0, sizeof(msg));
+	ret = kernel_recvmsg(c->sock, &msg, vec, 2, h.msg_size, MSG_DONTWAIT);
+	if (ret > 0)
+		atomic64_add(ret, &vd->stats.bytes_received);
+	if (msg.msg_flags & MSG_CTRUNC) {
+		atomic64_inc(&vd->stats.unexpected_fds);
+		vub_set_broken(vd, -EPROTO,
+			       "server sent file descriptors outside bring-up");
+		return -EPROTO;
+	}
+	if (ret != h.msg_size) {
+		/* We are the only reader and it was all queued. */
+		vub_set_broken(vd, -EIO, "short read of a queued reply");
+		return -EIO;
+	}
+	trace_vub_msg_recv(vd, &h, 0);
+	atomic64_inc(&vd->stats.direct_replies);
+	ret = vub_rx_reply(vd, &h, c->rx_buf, len);
+	return ret ?: 1;
+}
+
+/*
+ * Direct replies (see the top of this file): wait for @req's reply on
+ * the socket and read it ourselves, if nobody else is receiving.
+ * Returns > 0 when @req is done, 0 on timeout, -ERESTARTSYS on a fatal
+ * signal, -EAGAIN when the receiver thread has to finish the job.
+ */
+static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
+			  unsigned long end)
+{
+	struct vub_conn *c = vd->conn;
+	long ret = -EAGAIN;
+
+	if (!READ_ONCE(vub_direct_reply) || !mutex_trylock(&c->rx_lock))
+		return -EAGAIN;
+	WRITE_ONCE(c->rx_direct, true);
+	/* Pairs with smp_mb() in vub_sk_wake(). */
+	smp_mb();
+	for (;;) {
+		long slice;
+		int n;
+
+		if (completion_done(&req->done)) {
+			ret = 1;
+			break;
+		}
+		n = vub_rx_direct_one(vd);
+		if (n > 0)
+			continue;
+		if (n < 0 || vub_rx_ready(c))
+			break;		/* the receiver's business */
+		slice = min_t(long, (long)(end - jiffies), 10 * HZ);
+		if (slice <= 0) {
+			ret = 0;
+			break;
+		}
+		/*
+		 * vub_sk_wake() wakes us for data, the end of the stream and
+		 * a shutdown (which follows failing every pending request).
+		 * The socket's own wait queue would not do: it only wakes
+		 * interruptible sleepers.
+		 */
+		slice = wait_event_killable_timeout(c->direct_wq,
+						    vub_rx_ready(c) ||
+						    completion_done(&req->done),
+						    slice);
+		if (slice < 0) {
+			ret = slice;
+			break;
+		}
+	}
+	WRITE_ONCE(c->rx_direct, false);
+	mutex_unlock(&c->rx_lock);
+	/* Pairs with smp_mb() in vub_sk_wake(). */
+	smp_mb();
+	if (vub_rx_ready(c))
+		wake_up(&c->rx_wq);
+	if (ret == -EAGAIN && completion_done(&req->done))
+		ret = 1;
+	return ret;
+}
+
+/* The socket's data_ready and state_change callbacks. */
+static void vub_sk_wake(struct sock *sk, bool data)
+{
+	struct vub_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	if (c) {
+		if (data)
+			c->saved_data_ready(sk);
+		else
+			c->saved_state_change(sk);
+		/*
+		 * The data or state change happened before we look at
+		 * rx_direct; pairs with smp_mb() in vub_rx_direct().
+		 */
+		smp_mb();
+		if (READ_ONCE(c->rx_direct))
+			wake_up(&c->direct_wq);
+		else
+			wake_up(&c->rx_wq);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void vub_sk_data_ready(struct sock *sk)
+{
+	vub_sk_wake(sk, true);
+}
+
+static void vub_sk_state_change(struct sock *sk)
+{
+	vub_sk_wake(sk, false);
+}
+
 static int vub_rx_thread(void *arg)
 {
 	struct vub_device *vd = arg;
+	struct vub_conn *c = vd->conn;
+	int ret = 0;
 
-	while (!kthread_should_stop()) {
-		if (vub_rx_one(vd))
+	while (!ret) {
+		wait_event_interruptible(c->rx_wq, kthread_should_stop() ||
+					 vub_rx_ready(c));
+		if (kthread_should_stop())
 			break;
+		mutex_lock(&c->rx_lock);
+		while (!ret && vub_rx_ready(c))
+			ret = vub_rx_one(vd);
+		mutex_unlock(&c->rx_lock);
 	}
 	/* Wait for vub_conn_shutdown() to stop us. */
 	for (;;) {
@@ -552,6 +749,9 @@ int vub_conn_connect(struct vub_device *vd)
 	if (!c)
 		return -ENOMEM;
 	mutex_init(&c->send_lock);
+	mutex_init(&c->rx_lock);
+	init_waitqueue_head(&c->rx_wq);
+	init_waitqueue_head(&c->direct_wq);
 	xa_init_flags(&c->pending, XA_FLAGS_ALLOC);
 	c->state = VUB_STATE_BRINGUP;
 	vd->conn = c;
@@ -585,12 +785,22 @@ int vub_conn_start(struct vub_device *vd)
 {
 	struct vub_conn *c = vd->conn;
 	struct task_struct *t;
+	struct sock *sk;
 
 	c->rx_size = VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size) - HDR_SIZE;
 	c->rx_buf = kvmalloc(c->rx_size, GFP_KERNEL);
 	if (!c->rx_buf)
 		return -ENOMEM;
 	c->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+
+	sk = c->sock->sk;
+	write_lock_bh(&sk->sk_callback_lock);
+	c->saved_data_ready = sk->sk_data_ready;
+	c->saved_state_change = sk->sk_state_change;
+	sk->sk_user_data = c;
+	sk->sk_data_ready = vub_sk_data_ready;
+	sk->sk_state_change = vub_sk_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
 
 	xa_lock(&c->pending);
 	if (c->state != VUB_STATE_BRINGUP) {
@@ -622,8 +832,18 @@ void vub_conn_shutdown(struct vub_device *vd)
 	WRITE_ONCE(c->state, VUB_STATE_CLOSING);
 	vub_fail_pending_locked(c, -EIO);
 	xa_unlock(&c->pending);
-	if (c->sock)
+	if (c->sock) {
+		struct sock *sk = c->sock->sk;
+
 		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+		write_lock_bh(&sk->sk_callback_lock);
+		if (sk->sk_user_data == c) {
+			sk->sk_data_ready = c->saved_data_ready;
+			sk->sk_state_change = c->saved_state_change;
+			sk->sk_user_data = NULL;
+		}
+		write_unlock_bh(&sk->sk_callback_lock);
+	}
 	if (c->rx) {
 		kthread_stop(c->rx);
 		c->rx = NULL;
@@ -643,6 +863,7 @@ void vub_conn_free(struct vub_device *vd)
 	if (c->sock)
 		sock_release(c->sock);
 	kvfree(c->rx_buf);
+	mutex_destroy(&c->rx_lock);
 	mutex_destroy(&c->send_lock);
 	kfree(c);
 	vd->conn = NULL;

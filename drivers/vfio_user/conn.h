@@ -8,9 +8,14 @@
  *     it, and complete() is the only call made on a waiter under it.
  *   - @send_lock (mutex) serialises writes to the socket, so messages
  *     never interleave on the stream.  Taken killably.
- *   - Only one reader at a time: the bring-up code (in the creating
- *     process, before the receiver exists) and then the receiver
- *     thread.
+ *   - Only one reader at a time.  During bring-up that is the creating
+ *     process, before the receiver exists.  Then it is whoever holds
+ *     @rx_lock (the reader token): the receiver thread, or a waiter
+ *     reading its own reply (conn.c, "direct replies").  A waiter only
+ *     ever trylocks it, and reads only complete replies already queued,
+ *     without blocking in the socket; the receiver takes it with
+ *     mutex_lock() and may block in the socket for the rest of a
+ *     message.
  *
  * A pending request is "claimed" by whoever removes it from @pending
  * (receiver, waiter on timeout or signal, or the broken path).  Only
@@ -24,9 +29,11 @@
 #include <linux/completion.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 #include "vub.h"
 
+struct sock;
 struct task_struct;
 
 struct vub_conn {
@@ -37,6 +44,12 @@ struct vub_conn {
 	enum vub_state state;
 	int broken_err;
 	struct task_struct *rx;		/* receiver kthread */
+	struct mutex rx_lock;		/* the reader token, see above */
+	wait_queue_head_t rx_wq;	/* the receiver thread sleeps here */
+	wait_queue_head_t direct_wq;	/* ... and a waiter holding @rx_lock */
+	bool rx_direct;			/* a waiter holds @rx_lock */
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
 	void *rx_buf;			/* payload of the message being read */
 	size_t rx_size;
 };

@@ -178,6 +178,7 @@ static ssize_t vub_stat_show(struct device *dev, struct device_attribute *attr,
 
 static VUB_STAT_ATTR(requests);
 static VUB_STAT_ATTR(replies);
+static VUB_STAT_ATTR(direct_replies);
 static VUB_STAT_ATTR(errors);
 static VUB_STAT_ATTR(timeouts);
 static VUB_STAT_ATTR(late_replies);
@@ -189,6 +190,7 @@ static VUB_STAT_ATTR(unexpected_fds);
 static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_requests.attr.attr,
 	&vub_stat_replies.attr.attr,
+	&vub_stat_direct_replies.attr.attr,
 	&vub_stat_errors.attr.attr,
 	&vub_stat_timeouts.attr.attr,
 	&vub_stat_late_replies.attr.attr,

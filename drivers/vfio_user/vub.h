@@ -35,6 +35,7 @@ enum vub_state {
 struct vub_stats {
 	atomic64_t requests;		/* requests sent */
 	atomic64_t replies;		/* replies matched to a waiter */
+	atomic64_t direct_replies;	/* ... read by the waiter itself */
 	atomic64_t errors;		/* error replies from the server */
 	atomic64_t timeouts;		/* requests that timed out */
 	atomic64_t late_replies;	/* replies for abandoned requests */
