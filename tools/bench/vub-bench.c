@@ -13,9 +13,10 @@
  *            mmap of the fd the server hands out for BAR2
  *   raw      AF_UNIX ping-pong between two processes with the
  *            REGION_READ/WRITE message sizes, directly and with the reply
- *            passing through a relay process (the bridge's shape: replies
- *            reach the waiter through its receiver kthread); an eventfd
- *            between two processes
+ *            passing through a relay process (the shape of the bridge's
+ *            receiver kthread path); an eventfd between two processes
+ *   relay    the bridge again with the direct_reply module parameter off,
+ *            so every reply passes through its receiver kthread
  *
  * The server runs with irqts.so preloaded, which timestamps its eventfd
  * writes, so interrupt latency is "server eventfd write -> consumer
@@ -85,12 +86,15 @@ static int cmp_u64(const void *a, const void *b)
 
 struct lat {
 	double p50, p99;	/* microseconds */
+	int n;			/* samples; 0: not measured */
 };
 
 static struct lat lat_of(uint64_t *s, int n)
 {
-	struct lat l;
+	struct lat l = { .n = n };
 
+	if (!n)
+		return l;
 	qsort(s, n, sizeof(*s), cmp_u64);
 	l.p50 = s[n / 2] / 1000.0;
 	l.p99 = s[(int)((long)n * 99 / 100)] / 1000.0;
@@ -284,8 +288,14 @@ static void raw_stop(struct rawpeer *r)
 }
 
 /* A peer process that writes an eventfd we are blocked reading. */
+/*
+ * A raw interrupt in the same shape as a doorbell: the requester wakes
+ * a child process (the "server") and waits for its answer (@done, the
+ * reply); the child timestamps and writes @efd (the interrupt), then
+ * answers.  A waiter thread reads @efd as with the device.
+ */
 struct rawefd {
-	int efd, go;
+	int efd, go, done;
 	pid_t pid;
 	struct irqts *sh;
 };
@@ -298,7 +308,8 @@ static void rawefd_start(struct rawefd *r)
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	r->efd = eventfd(0, 0);
 	r->go = eventfd(0, 0);
-	if (r->sh == MAP_FAILED || r->efd < 0 || r->go < 0)
+	r->done = eventfd(0, 0);
+	if (r->sh == MAP_FAILED || r->efd < 0 || r->go < 0 || r->done < 0)
 		die("raw eventfd setup");
 	r->pid = fork();
 	if (r->pid < 0)
@@ -308,22 +319,11 @@ static void rawefd_start(struct rawefd *r)
 	for (;;) {
 		if (read(r->go, &v, 8) != 8 || v > 1)
 			_exit(0);
-		usleep(100);	/* let the reader block */
 		r->sh->ns = now_ns();
 		v = 1;
-		if (write(r->efd, &v, 8) != 8)
+		if (write(r->efd, &v, 8) != 8 || write(r->done, &v, 8) != 8)
 			_exit(1);
 	}
-}
-
-/* One interrupt: eventfd write -> wake-up of the blocked reader (ns). */
-static uint64_t rawefd_one(struct rawefd *r)
-{
-	uint64_t v = 1;
-
-	if (write(r->go, &v, 8) != 8 || read(r->efd, &v, 8) != 8)
-		die("raw eventfd");
-	return now_ns() - r->sh->ns;
 }
 
 static void rawefd_stop(struct rawefd *r)
@@ -333,8 +333,8 @@ static void rawefd_stop(struct rawefd *r)
 	if (write(r->go, &v, 8) != 8)
 		die("raw eventfd stop");
 	waitpid(r->pid, NULL, 0);
-	close(r->efd);
 	close(r->go);
+	close(r->done);
 }
 
 /* --------------------------------------------------- the VFIO consumer */
@@ -684,29 +684,50 @@ static uint32_t s_rd32(struct side *s, uint64_t off)
 
 #define BLK	100	/* latency samples per side before switching */
 
+#define DIRECT_PARAM	"/sys/module/vfio_user/parameters/direct_reply"
+
+/* Set the bridge's direct_reply parameter; false if it has none. */
+static bool set_direct(bool on)
+{
+	int fd = open(DIRECT_PARAM, O_WRONLY);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, on ? "Y" : "N", 1) == 1;
+	close(fd);
+	return ok;
+}
+
 /*
  * Region latency, interleaved in blocks of BLK between the bridge, the
- * client and the raw ping-pong so that host noise (TCG on a shared
- * machine) hits all three alike.  @wr: BAR0 SCRATCH write, else a
- * config space dword read.
+ * client, the raw ping-pongs and the bridge without direct replies, so
+ * that host noise (TCG on a shared machine) hits all alike.  @wr: BAR0
+ * SCRATCH write, else a config space dword read.  out[4] has n == 0
+ * when the module has no direct_reply parameter.
  */
 static void m_region(struct side *sb, struct side *sc, bool wr,
-		     struct lat out[4])
+		     struct lat out[5])
 {
 	struct side *sides[2] = { sb, sc };
-	uint64_t *t[4];
+	uint64_t *t[5];
 	struct rawpeer rp, rr;
 	int blk, k, j, n = iters / BLK * BLK;
+	int nk = set_direct(true) ? 5 : 4;
 	uint32_t v = 0;
 
 	raw_start(&rp, wr ? HDR + ACC + 4 : HDR + ACC,
 		  wr ? HDR + ACC : HDR + ACC + 4);
 	raw_start_relay(&rr, wr ? HDR + ACC + 4 : HDR + ACC,
 			wr ? HDR + ACC : HDR + ACC + 4);
-	for (k = 0; k < 4; k++)
+	for (k = 0; k < 5; k++)
 		t[k] = calloc(n, sizeof(uint64_t));
 	for (blk = -2; blk < n / BLK; blk++) {
-		for (k = 0; k < 4; k++) {
+		for (k = 0; k < nk; k++) {
+			struct side *s = sides[k == 4 ? 0 : k];
+
+			if (k == 4 && !set_direct(false))
+				die("cannot clear " DIRECT_PARAM);
 			for (j = 0; j < BLK; j++) {
 				uint64_t t0 = now_ns();
 
@@ -715,15 +736,16 @@ static void m_region(struct side *sb, struct side *sc, bool wr,
 				else if (k == 2)
 					raw_rt(&rp);
 				else if (wr)
-					s_wr32(sides[k], VUB_SAMPLE_REG_SCRATCH,
+					s_wr32(s, VUB_SAMPLE_REG_SCRATCH,
 					       (uint32_t)j);
 				else
-					s_rd(sides[k],
-					     VFIO_PCI_CONFIG_REGION_INDEX, 0,
-					     &v, 4);
+					s_rd(s, VFIO_PCI_CONFIG_REGION_INDEX,
+					     0, &v, 4);
 				if (blk >= 0)
 					t[k][blk * BLK + j] = now_ns() - t0;
 			}
+			if (k == 4 && !set_direct(true))
+				die("cannot set " DIRECT_PARAM);
 		}
 	}
 	raw_stop(&rr);		/* first: its children hold rp's fd too */
@@ -740,8 +762,8 @@ static void m_region(struct side *sb, struct side *sc, bool wr,
 			die("%s: scratch readback", sides[k]->name);
 		}
 	}
-	for (k = 0; k < 4; k++) {
-		out[k] = lat_of(t[k], n);
+	for (k = 0; k < 5; k++) {
+		out[k] = lat_of(t[k], k < nk ? n : 0);
 		free(t[k]);
 	}
 }
@@ -767,6 +789,12 @@ static void *waiter_fn(void *arg)
 		if (v > 1000)	/* told to stop */
 			return NULL;
 	}
+}
+
+static void waiter_start(struct waiter *w)
+{
+	if (pthread_create(&w->th, NULL, waiter_fn, w))
+		die("pthread_create");
 }
 
 /* MSI-X vector 0 of @s fires into a fresh eventfd read by @w. */
@@ -802,8 +830,7 @@ static void irq_setup(struct side *s, struct waiter *w)
 			    sizeof(set), NULL, 0, w->efd))
 			die("SET_IRQS");
 	}
-	if (pthread_create(&w->th, NULL, waiter_fn, w))
-		die("pthread_create");
+	waiter_start(w);
 }
 
 static void irq_teardown(struct waiter *w)
@@ -837,12 +864,26 @@ static void irq_one(struct side *s, struct waiter *w, uint64_t *srv,
 	*bell = w->wake_ns - t0;
 }
 
+/* The same for the raw eventfd (rawefd_start()): write -> wake-up. */
+static uint64_t rawirq_one(struct rawefd *r, struct waiter *w)
+{
+	int want = w->seq + 1;
+	uint64_t v = 1;
+
+	usleep(50);
+	if (write(r->go, &v, 8) != 8 || read(r->done, &v, 8) != 8)
+		die("raw eventfd");
+	while (__atomic_load_n(&w->seq, __ATOMIC_ACQUIRE) < want)
+		sched_yield();
+	return w->wake_ns - r->sh->ns;
+}
+
 /* out: bridge srv, client srv, raw, bridge bell, client bell */
 static void m_irq(struct side *sb, struct side *sc, struct lat out[5])
 {
 	const int IB = 20;
 	int n = irq_iters / IB * IB, blk, j, k;
-	struct waiter wb, wc;
+	struct waiter wb, wc, wr = {};
 	struct rawefd re;
 	uint64_t *t[5];
 
@@ -851,6 +892,8 @@ static void m_irq(struct side *sb, struct side *sc, struct lat out[5])
 	irq_setup(sb, &wb);
 	irq_setup(sc, &wc);
 	rawefd_start(&re);
+	wr.efd = re.efd;
+	waiter_start(&wr);
 	for (blk = -1; blk < n / IB; blk++) {
 		for (j = 0; j < IB; j++) {
 			uint64_t a, b;
@@ -873,13 +916,14 @@ static void m_irq(struct side *sb, struct side *sc, struct lat out[5])
 			}
 		}
 		for (j = 0; j < IB; j++) {
-			uint64_t a = rawefd_one(&re);
+			uint64_t a = rawirq_one(&re, &wr);
 
 			if (blk >= 0)
 				t[2][blk * IB + j] = a;
 		}
 	}
 	rawefd_stop(&re);
+	irq_teardown(&wr);
 	irq_teardown(&wb);
 	irq_teardown(&wc);
 	for (k = 0; k < 5; k++) {
@@ -1123,10 +1167,16 @@ int main(int argc, char **argv)
 	lat_rows("config read 4 B", l[0], l[1], "userspace vfio-user client");
 	lat_rows("config read 4 B", l[0], l[2], "raw AF_UNIX ping-pong 32/36 B");
 	lat_rows("config read 4 B", l[0], l[3], "raw, reply via a relay process");
+	if (l[4].n)
+		lat_rows("config read 4 B", l[0], l[4],
+			 "bridge, replies via its kthread");
 	m_region(&sb, &sc, true, l);
 	lat_rows("BAR0 write 4 B", l[0], l[1], "userspace vfio-user client");
 	lat_rows("BAR0 write 4 B", l[0], l[2], "raw AF_UNIX ping-pong 36/32 B");
 	lat_rows("BAR0 write 4 B", l[0], l[3], "raw, reply via a relay process");
+	if (l[4].n)
+		lat_rows("BAR0 write 4 B", l[0], l[4],
+			 "bridge, replies via its kthread");
 
 	progress("interrupts");
 	m_irq(&sb, &sc, l);
