@@ -12,27 +12,17 @@ QEMU=${QEMU:-qemu-system-x86_64}
 d=$(mktemp -d /tmp/qemu-demo.XXXXXX)
 trap '' PIPE
 
-nreturns() {
-	c=$(grep -c '^{"return"' "$d/qmp.out" 2>/dev/null)
-	echo "${c:-0}"
-}
-last_return() {
-	grep '^{"return"' "$d/qmp.out" | tail -n 1 |
-		sed 's/^{"return": "//; s/"}$//; s/\\r\\n/\n/g; s/\\"/"/g'
-}
-# call N JSON: send a QMP command, wait for the Nth reply (30 s max).
+. "$(dirname "$0")/../tests/vm/qmp.sh"
+
+# call N JSON: send a QMP command, wait (30 s max) for the Nth reply.
 call() {
-	echo "$2" >&3
-	i=0
-	while [ "$(nreturns)" -lt "$1" ] && [ $i -lt 300 ]; do
-		kill -0 "$qpid" 2>/dev/null || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ "$(nreturns)" -ge "$1" ]
+	qmp_send "$2"
+	wait_returns "$1" 300
 }
-hmp() {
-	call "$1" "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"$2\"}}"
+# hmpw N CMD: the same for a human-monitor-command.
+hmpw() {
+	hmp "$2"
+	wait_returns "$1" 300
 }
 
 echo "$QEMU -machine q35 -accel tcg -nodefaults -display none -m 128 -qmp stdio \\"
@@ -57,7 +47,7 @@ n=1
 tries=0
 while [ $tries -lt 40 ]; do
 	n=$((n + 1))
-	hmp $n "info pci" || break
+	hmpw $n "info pci" || break
 	last_return | awk '/^  Bus /{b=""} {b=b $0 "\n"} /id "vub0"/{printf "%s", b}' > "$d/dev"
 	grep -q 'BAR0: .* at 0x' "$d/dev" &&
 		! grep -q 'at 0xffffffffffffffff' "$d/dev" && break
@@ -67,7 +57,7 @@ done
 echo "(qemu) info pci"
 cat "$d/dev"
 n=$((n + 1))
-if hmp $n "info mtree -f"; then
+if hmpw $n "info mtree -f"; then
 	echo "(qemu) info mtree -f | grep vfio-user"
 	last_return | grep -E 'vfio-user|msix-(table|pba)' | sort -u
 fi

@@ -10,6 +10,7 @@
 # timed assertions.  A nested Linux guest was measured and left out:
 # TCG inside TCG needs many minutes to boot it.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/qmp.sh"
 
 QEMU=${QEMU:-qemu-system-x86_64}
 sock=/tmp/t40.sock
@@ -18,31 +19,6 @@ d=/tmp/t40
 rm -rf "$d"
 mkdir -p "$d"
 trap '' PIPE
-
-# hmp CMD: send a human-monitor-command over QMP (fd 3).
-hmp() {
-	printf '{"execute":"human-monitor-command","arguments":{"command-line":"%s"}}\n' "$1" >&3
-}
-# nreturns: number of QMP replies so far.
-nreturns() {
-	c=$(grep -c '^{"return"' "$d/qmp.out" 2>/dev/null)
-	echo "${c:-0}"
-}
-# last_return: the text of the last QMP reply, \r\n decoded.
-last_return() {
-	grep '^{"return"' "$d/qmp.out" | tail -n 1 |
-		sed 's/^{"return": "//; s/"}$//; s/\\r\\n/\n/g; s/\\"/"/g'
-}
-# wait_returns N [tenths]: wait until N replies arrived or QEMU died.
-wait_returns() {
-	i=0
-	while [ "$(nreturns)" -lt "$1" ] && [ $i -lt "${2:-600}" ]; do
-		kill -0 "$qpid" 2>/dev/null || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ "$(nreturns)" -ge "$1" ]
-}
 
 hexsize() { printf '%d' "$1"; }
 
