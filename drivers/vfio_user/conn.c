@@ -47,6 +47,14 @@
 #include "trace.h"
 
 #define HDR_SIZE	sizeof(struct vfio_user_header)
+/*
+ * The largest message we accept.  Replies are bounded by what we asked
+ * for (the negotiated max_data_xfer_size), but the server's DMA_WRITE
+ * and DMA_READ may be as large as the max_data_xfer_size we advertised,
+ * whatever the server advertised for itself (the spec bounds
+ * server-to-client transfers by the client's value).
+ */
+#define RX_MAX_MSG	VUB_MAX_MSG_SIZE(VUB_OUR_MAX_XFER_SIZE)
 
 static bool vub_direct_reply = true;
 module_param_named(direct_reply, vub_direct_reply, bool, 0644);
@@ -482,8 +490,8 @@ static int vub_rx_command(struct vub_device *vd,
 		ret = vub_send_reply(vd, h, EOPNOTSUPP, NULL, 0, NULL, 0);
 		return ret == -EINTR ? 0 : ret;
 	}
-	ret = vub_check_dma_request(h->cmd, p, len,
-				    vd->caps.max_data_xfer_size, &err);
+	ret = vub_check_dma_request(h->cmd, p, len, VUB_OUR_MAX_XFER_SIZE,
+				    &err);
 	if (ret == -E2BIG)
 		return vub_send_reply(vd, h, E2BIG, NULL, 0, NULL, 0);
 	if (ret) {
@@ -511,8 +519,7 @@ static int vub_rx_one(struct vub_device *vd)
 	ret = vub_recv_all(vd, &h, sizeof(h), &why);
 	if (ret)
 		goto broken;
-	type = vub_check_header(&h, VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size),
-				&err);
+	type = vub_check_header(&h, RX_MAX_MSG, &err);
 	if (type < 0) {
 		trace_vub_msg_recv(vd, &h, 0);
 		dev_err(&vd->dev, "bad message header: %s (offset %zu)\n",
@@ -580,8 +587,7 @@ static int vub_rx_direct_one(struct vub_device *vd)
 			     MSG_PEEK | MSG_DONTWAIT);
 	if (ret != HDR_SIZE)
 		return 0;
-	if (vub_check_header(&h, VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size),
-			     &err) != VFIO_USER_F_TYPE_REPLY ||
+	if (vub_check_header(&h, RX_MAX_MSG, &err) != VFIO_USER_F_TYPE_REPLY ||
 	    h.msg_size > avail || h.msg_size - HDR_SIZE > c->rx_size)
 		return 0;
 
@@ -787,7 +793,7 @@ int vub_conn_start(struct vub_device *vd)
 	struct task_struct *t;
 	struct sock *sk;
 
-	c->rx_size = VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size) - HDR_SIZE;
+	c->rx_size = RX_MAX_MSG - HDR_SIZE;
 	c->rx_buf = kvmalloc(c->rx_size, GFP_KERNEL);
 	if (!c->rx_buf)
 		return -ENOMEM;

@@ -47,10 +47,11 @@ struct vub_err {
 
 /*
  * Negotiated (or proposed) connection capabilities.  After negotiation
- * each limit is the smaller of ours and the server's, to be used in
- * both directions: max_msg_fds bounds the fds per message we send,
- * max_data_xfer_size bounds every REGION_READ/WRITE we send and every
- * DMA_READ/WRITE we accept; pgsizes is the intersection.
+ * each limit is the smaller of ours and the server's: max_msg_fds bounds
+ * the fds per message we send, max_data_xfer_size every REGION_READ/WRITE
+ * we send; pgsizes is the intersection.  The server's DMA_READ/WRITE are
+ * bounded by what we proposed (VUB_OUR_MAX_XFER_SIZE), as the spec says,
+ * not by the negotiated value.
  */
 struct vub_caps {
 	u32 max_msg_fds;
