@@ -184,24 +184,59 @@ static int reply_errno(const struct vus_msg *r)
 	return r->hdr.error_no;
 }
 
-/* One DMA_WRITE (to host) or DMA_READ (from host) message. */
+/*
+ * One DMA_WRITE (to host) or DMA_READ (from host) message.  The dma-*
+ * faults bend the request here; its reply is then checked against what
+ * was actually sent (a client that accepts a faulty request must still
+ * echo it).
+ */
 static int dma_msg(struct vus_conn *c, bool to_host, uint64_t addr,
 		   uint8_t *buf, uint32_t count)
 {
+	uint16_t cmd = to_host ? VFIO_USER_DMA_WRITE : VFIO_USER_DMA_READ;
 	struct vfio_user_dma_region_access *req, *rep;
-	uint32_t len = sizeof(*req) + (to_host ? count : 0);
+	uint32_t data = to_host ? count : 0, len, extra = 0;
+	uint32_t real = count;
 	struct vus_msg *r;
 	int ret;
 
+	if (vus_fault_hit(VUS_F_DMA_OVERSIZED, cmd)) {
+		count = c->client_max_xfer + 4096;
+		data = to_host ? count : 0;
+		vus_log("fault dma-oversized: %s count %u", vus_cmd_name(cmd),
+			count);
+	}
+	if (vus_fault_hit(VUS_F_DMA_MALFORMED, cmd)) {
+		data = to_host ? count / 2 : 8;
+		vus_log("fault dma-malformed: %s count %u with %u data bytes",
+			vus_cmd_name(cmd), count, data);
+	}
+	if (vus_fault_hit(VUS_F_DMA_BAD_ADDR, cmd)) {
+		addr = 1ULL << 62;
+		vus_log("fault dma-bad-addr: %s address %#llx",
+			vus_cmd_name(cmd), (unsigned long long)addr);
+	}
+	if (vus_fault_hit(VUS_F_DMA_TRUNCATED, cmd)) {
+		extra = 64;
+		vus_log("fault dma-truncated: %s msg_size 64 bytes too large",
+			vus_cmd_name(cmd));
+	}
+	len = sizeof(*req) + data;
 	req = calloc(1, len);
 	if (!req)
 		return ENOMEM;
 	req->address = addr;
 	req->count = count;
-	if (to_host)
-		memcpy(req->data, buf, count);
-	ret = vus_request(c, to_host ? VFIO_USER_DMA_WRITE : VFIO_USER_DMA_READ,
-			  req, len, &r);
+	if (data)
+		memcpy(req->data, buf, data < real ? data : real);
+	if (extra) {
+		/* Announce more than we send, then ignore the client. */
+		ret = vus_send_partial_request(c, cmd, req, len, extra);
+		free(req);
+		c->hung = true;
+		return ret ? ECONNRESET : ETIMEDOUT;
+	}
+	ret = vus_request(c, cmd, req, len, &r);
 	free(req);
 	if (ret)
 		return -ret;
@@ -215,7 +250,7 @@ static int dma_msg(struct vus_conn *c, bool to_host, uint64_t addr,
 	rep = (void *)r->data;
 	ret = EINVAL;
 	if (r->len != sizeof(*rep) + (to_host ? 0 : count) ||
-	    rep->address != addr || rep->count != count) {
+	    rep->address != addr || rep->count != count || count != real) {
 		vus_log("DMA %s: malformed reply (size %u)",
 			to_host ? "write" : "read", r->len);
 		goto out;

@@ -10,14 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
 #include "server.h"
 
+/* Scope of the faults acting on the server's own DMA requests. */
+#define SCOPE_DMA	-3
+
 struct fault_def {
 	const char *name;
-	int cmd;		/* fixed scope, -1: any command */
+	int cmd;		/* fixed scope, -1: any command, SCOPE_DMA */
 	const char *help;
 };
 
@@ -76,6 +80,16 @@ static const struct fault_def defs[VUS_F_NR] = {
 		"never answer VERSION (stall)" },
 	[VUS_F_EXIT_AFTER] = { "exit-after", -1,
 		"exit(0) after handling N messages (server died)" },
+	[VUS_F_DELAY_REPLY] = { "delay-reply", -1,
+		"send the reply --delay-ms later (default 2000 ms)" },
+	[VUS_F_DMA_OVERSIZED] = { "dma-oversized", SCOPE_DMA,
+		"DMA request count = client's max_data_xfer_size + 4096" },
+	[VUS_F_DMA_MALFORMED] = { "dma-malformed", SCOPE_DMA,
+		"DMA_WRITE carries count/2 data bytes, DMA_READ 8 bytes of data" },
+	[VUS_F_DMA_TRUNCATED] = { "dma-truncated", SCOPE_DMA,
+		"DMA request msg_size 64 bytes larger than sent, then stall" },
+	[VUS_F_DMA_BAD_ADDR] = { "dma-bad-addr", SCOPE_DMA,
+		"DMA request address 2^62, outside every DMA_MAP window" },
 };
 
 struct fault_state {
@@ -94,8 +108,12 @@ void vus_fault_usage(FILE *f)
 	fprintf(f, "Faults (--fault=NAME[:N][@CMD], N-th match, default 1):\n");
 	for (i = 0; i < VUS_F_NR; i++)
 		fprintf(f, "  %-24s %-24s %s\n", defs[i].name,
+			defs[i].cmd == SCOPE_DMA ? "DMA_READ/DMA_WRITE" :
 			defs[i].cmd < 0 ? "any command" :
 			vus_cmd_name(defs[i].cmd), defs[i].help);
+	fprintf(f, "Scope \"any command\": replies to client commands (hang: "
+		"commands received,\nexit-after: commands handled); "
+		"DMA_READ/DMA_WRITE: the server's own DMA requests.\n");
 }
 
 int vus_fault_add(const char *spec)
@@ -128,6 +146,12 @@ int vus_fault_add(const char *spec)
 	for (i = 0; i < VUS_F_NR; i++) {
 		if (strcmp(defs[i].name, name))
 			continue;
+		if (cmd >= 0 && defs[i].cmd == SCOPE_DMA &&
+		    cmd != VFIO_USER_DMA_READ && cmd != VFIO_USER_DMA_WRITE) {
+			fprintf(stderr, "fault %s only applies to DMA_READ/DMA_WRITE\n",
+				name);
+			return -1;
+		}
 		if (cmd >= 0 && defs[i].cmd >= 0 && cmd != defs[i].cmd) {
 			fprintf(stderr, "fault %s only applies to %s\n", name,
 				vus_cmd_name(defs[i].cmd));
@@ -136,7 +160,8 @@ int vus_fault_add(const char *spec)
 		faults[i].armed = true;
 		faults[i].n = n;
 		faults[i].seen = 0;
-		faults[i].cmd = cmd >= 0 ? cmd : defs[i].cmd;
+		faults[i].cmd = cmd >= 0 ? cmd : defs[i].cmd >= 0 ?
+				defs[i].cmd : -1;
 		return 0;
 	}
 	fprintf(stderr, "unknown fault '%s' (see --help)\n", name);
@@ -160,11 +185,11 @@ bool vus_fault_hit(enum vus_fault_id id, uint16_t cmd)
 	return f->seen == f->n;
 }
 
-void vus_fault_msg_done(void)
+void vus_fault_msg_done(uint16_t cmd)
 {
 	struct fault_state *f = &faults[VUS_F_EXIT_AFTER];
 
-	if (f->armed && ++f->seen == f->n) {
+	if (f->armed && (f->cmd < 0 || f->cmd == cmd) && ++f->seen == f->n) {
 		vus_log("fault exit-after:%u: exiting", f->n);
 		vus_cleanup_and_exit(0);
 	}
@@ -188,6 +213,18 @@ int vus_fault_reply(struct vus_conn *c, const struct vus_msg *req,
 	uint8_t *buf;
 	size_t total = VUS_HDR_SIZE + len;
 
+	if (vus_fault_hit(VUS_F_DELAY_REPLY, cmd)) {
+		struct timespec ts = {
+			.tv_sec = vus_opts.delay_ms / 1000,
+			.tv_nsec = (vus_opts.delay_ms % 1000) * 1000000L,
+		};
+
+		vus_log("fault delay-reply: %u ms", vus_opts.delay_ms);
+		/* SIGTERM interrupts the sleep (and stops the server). */
+		nanosleep(&ts, NULL);
+		if (vus_stop)
+			return 1;
+	}
 	if (vus_fault_hit(VUS_F_WRONG_MSG_ID, cmd)) {
 		vus_log("fault wrong-msg-id");
 		h->msg_id += 0x1000;

@@ -26,6 +26,7 @@ struct vus_opts vus_opts = {
 	.max_fds = VUS_DEF_MAX_FDS,
 	.max_xfer = VUS_DEF_MAX_XFER,
 	.config_size = VUB_SAMPLE_CONFIG_SIZE,
+	.delay_ms = VUS_DEF_DELAY_MS,
 };
 
 static struct vus_dev dev;
@@ -90,11 +91,12 @@ static void usage(FILE *f)
 		"  --max-fds N          advertised max_msg_fds (0-253, default %u)\n"
 		"  --max-xfer N         advertised max_data_xfer_size (4096-64M, default %u)\n"
 		"  --config-size N      config space size, 256 or 4096\n"
+		"  --delay-ms MS        delay of the delay-reply fault (0-600000, default %u)\n"
 		"  --pidfile PATH       write our pid once listening\n"
 		"  --once               exit after the first client leaves\n"
 		"  -v, --verbose        debug logging to stderr\n"
 		"Prints \"ready\" on stdout once listening.\n",
-		VUS_DEF_MAX_FDS, VUS_DEF_MAX_XFER);
+		VUS_DEF_MAX_FDS, VUS_DEF_MAX_XFER, VUS_DEF_DELAY_MS);
 	vus_fault_usage(f);
 }
 
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 		{ "max-fds", required_argument, NULL, 'F' },
 		{ "max-xfer", required_argument, NULL, 'X' },
 		{ "config-size", required_argument, NULL, 'C' },
+		{ "delay-ms", required_argument, NULL, 'D' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -180,6 +183,10 @@ int main(int argc, char **argv)
 			if (parse_u32(optarg, 256, 4096, &vus_opts.config_size) ||
 			    (vus_opts.config_size != 256 &&
 			     vus_opts.config_size != 4096))
+				goto bad;
+			break;
+		case 'D':
+			if (parse_u32(optarg, 0, 600000, &vus_opts.delay_ms))
 				goto bad;
 			break;
 		case 'p':

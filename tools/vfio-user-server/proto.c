@@ -289,7 +289,7 @@ int vus_reply(struct vus_conn *c, const struct vus_msg *req,
 		.flags = VFIO_USER_F_TYPE_REPLY,
 	};
 
-	if (req->hdr.flags & VFIO_USER_F_NO_REPLY)
+	if ((req->hdr.flags & VFIO_USER_F_NO_REPLY) || c->hung)
 		return 0;
 	if (vus_fault_reply(c, req, &h, payload, len, fds, nfds))
 		return 0;
@@ -310,7 +310,7 @@ int vus_reply_err(struct vus_conn *c, const struct vus_msg *req, int err)
 
 	vus_dbg("reply msg%#x %s error %d (%s)", h.msg_id, vus_cmd_name(h.cmd),
 		err, strerror(err));
-	if (req->hdr.flags & VFIO_USER_F_NO_REPLY)
+	if ((req->hdr.flags & VFIO_USER_F_NO_REPLY) || c->hung)
 		return 0;
 	if (vus_fault_reply(c, req, &h, NULL, 0, NULL, 0))
 		return 0;
@@ -373,6 +373,23 @@ int vus_request(struct vus_conn *c, uint16_t cmd, const void *payload,
 		*reply = m;
 		return 0;
 	}
+}
+
+/*
+ * dma-truncated: a server -> client request whose header announces
+ * @extra bytes more than are sent.  Returns 0 or -1 (send failed).
+ */
+int vus_send_partial_request(struct vus_conn *c, uint16_t cmd,
+			     const void *payload, uint32_t len, uint32_t extra)
+{
+	struct vfio_user_header h = {
+		.msg_id = c->next_id++,
+		.cmd = cmd,
+		.msg_size = VUS_HDR_SIZE + len + extra,
+		.flags = VFIO_USER_F_TYPE_COMMAND,
+	};
+
+	return send_hdr_payload(c, &h, payload, len, NULL, 0);
 }
 
 /* Which commands may carry fds at all (the handlers check exact counts). */
@@ -613,7 +630,7 @@ out:
 		if (m->fds[i] >= 0)
 			vus_dbg("closing unexpected fd %d", m->fds[i]);
 	vus_free_msg(m);
-	vus_fault_msg_done();
+	vus_fault_msg_done(cmd);
 }
 
 /* Serves one connected client until it leaves. */

@@ -25,6 +25,7 @@
 #define VUS_MAX_ARGSZ		(1U << 20)
 #define VUS_CLIENT_FDS_LIMIT	1024	/* libvfio-user client limit */
 #define VUS_DMA_REPLY_TIMEOUT_MS 10000
+#define VUS_DEF_DELAY_MS	2000	/* delay-reply fault */
 
 extern int vus_verbose;
 void vus_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -38,6 +39,7 @@ struct vus_opts {
 	uint32_t max_fds;	/* advertised max_msg_fds */
 	uint32_t max_xfer;	/* advertised max_data_xfer_size */
 	uint32_t config_size;
+	uint32_t delay_ms;	/* delay-reply fault */
 	bool once;
 };
 extern struct vus_opts vus_opts;
@@ -124,6 +126,8 @@ int vus_reply(struct vus_conn *c, const struct vus_msg *req,
 int vus_reply_err(struct vus_conn *c, const struct vus_msg *req, int err);
 int vus_request(struct vus_conn *c, uint16_t cmd, const void *payload,
 		uint32_t len, struct vus_msg **reply);
+int vus_send_partial_request(struct vus_conn *c, uint16_t cmd,
+			     const void *payload, uint32_t len, uint32_t extra);
 void vus_handle_msg(struct vus_conn *c, struct vus_msg *m);
 void vus_serve(struct vus_conn *c);
 const char *vus_cmd_name(unsigned int cmd);
@@ -221,6 +225,11 @@ enum vus_fault_id {
 	VUS_F_COUNT_TOO_LARGE,
 	VUS_F_NO_VERSION_REPLY,
 	VUS_F_EXIT_AFTER,
+	VUS_F_DELAY_REPLY,
+	VUS_F_DMA_OVERSIZED,
+	VUS_F_DMA_MALFORMED,
+	VUS_F_DMA_TRUNCATED,
+	VUS_F_DMA_BAD_ADDR,
 	VUS_F_NR,
 };
 
@@ -230,7 +239,7 @@ void vus_fault_usage(FILE *f);
 bool vus_fault_hit(enum vus_fault_id id, uint16_t cmd);
 bool vus_fault_armed(enum vus_fault_id id);
 /* Called once per fully handled client message (exit-after). */
-void vus_fault_msg_done(void);
+void vus_fault_msg_done(uint16_t cmd);
 /* Generic reply faults, applied in vus_reply(); returns 1 if it took over. */
 int vus_fault_reply(struct vus_conn *c, const struct vus_msg *req,
 		    struct vfio_user_header *hdr, const void *payload,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -420,6 +421,207 @@ out:
 	}
 }
 
+/*
+ * Server with @fault (and @extra, may be NULL), a client that
+ * negotiated max_data_xfer_size 4096 and mapped one fd-less DMA region
+ * of 64 KiB at 1 MiB, served through t_dma.
+ */
+static uint8_t dma_mem[0x10000];
+static struct dma_ctx dma_d;
+
+static int dma_start(struct srv *s, const char *fault, const char *extra)
+{
+	char arg[128];
+	const char *args[] = { arg, extra, NULL };
+	int fd;
+
+	snprintf(arg, sizeof(arg), "--fault=%s", fault);
+	if (srv_start(s, args))
+		return -1;
+	fd = t_connect_negotiated(s, "{\"capabilities\":{\"max_msg_fds\":4,"
+				  "\"max_data_xfer_size\":4096}}");
+	if (fd < 0 || t_dma_map(fd, 3, 0x100000, sizeof(dma_mem), 0, -1)) {
+		if (fd >= 0)
+			close(fd);
+		srv_stop(s);
+		return -1;
+	}
+	memset(&dma_d, 0, sizeof(dma_d));
+	dma_d.iova = 0x100000;
+	dma_d.mem = dma_mem;
+	dma_d.size = sizeof(dma_mem);
+	dma_d.max_chunk = 4096;
+	return fd;
+}
+
+/* Program the DMA engine; GO is sent but its reply not awaited. */
+static int dma_program(int fd, uint32_t dir, uint32_t len)
+{
+	return t_wr64(fd, 0, VUB_SAMPLE_REG_DMA_ADDR, 0x100000) ||
+	       t_wr32(fd, 0, VUB_SAMPLE_REG_DMA_LEN, len) ||
+	       t_wr32(fd, 0, VUB_SAMPLE_REG_DMA_BUF_OFF, 0) ||
+	       t_wr32(fd, 0, VUB_SAMPLE_REG_DMA_DIR, dir);
+}
+
+/*
+ * A dma-* fault that yields a bad request: the client (serve_dma)
+ * refuses it with EINVAL, which the server reports in STATUS; the next
+ * transfer is clean again.
+ */
+static void fault_dma(const char *name, const char *fault, uint32_t dir,
+		      uint16_t cmd, uint32_t want_len, uint64_t want_addr,
+		      uint64_t want_count)
+{
+	const char *__t_name = name;
+	struct srv s;
+	uint32_t st;
+	int fd = dma_start(&s, fault, NULL);
+
+	CHECK(fd >= 0, "start");
+	CHECK(!dma_program(fd, dir, 100), "program");
+	t_dma = &dma_d;
+	CHECK(!t_wr32(fd, 0, VUB_SAMPLE_REG_DMA_GO, 1), "GO");
+	CHECK(dma_d.nreq == 1 && dma_d.last_cmd == cmd,
+	      "%d requests, last cmd %u", dma_d.nreq, dma_d.last_cmd);
+	CHECK(dma_d.last_len == want_len && dma_d.last_addr == want_addr &&
+	      dma_d.last_count == want_count,
+	      "request payload %u addr %#llx count %llu", dma_d.last_len,
+	      (unsigned long long)dma_d.last_addr,
+	      (unsigned long long)dma_d.last_count);
+	st = t_bar0(fd, VUB_SAMPLE_REG_DMA_STATUS);
+	CHECK(st == (VUB_SAMPLE_DMA_ERR | EINVAL), "STATUS %#x", st);
+	/* The fault acted once: the same transfer now works. */
+	dma_d.nreq = 0;
+	CHECK(!t_wr32(fd, 0, VUB_SAMPLE_REG_DMA_GO, 1), "GO again");
+	st = t_bar0(fd, VUB_SAMPLE_REG_DMA_STATUS);
+	CHECK(st == VUB_SAMPLE_DMA_OK && dma_d.last_len ==
+	      16 + (cmd == VFIO_USER_DMA_WRITE ? 100 : 0),
+	      "second transfer: STATUS %#x, payload %u", st, dma_d.last_len);
+	t_pass(__t_name);
+out:
+	t_dma = NULL;
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+/* dma-truncated: the request announces 64 bytes more, then silence. */
+static void fault_dma_truncated(void)
+{
+	const char *__t_name = "fault-dma-truncated";
+	struct reply r = { };
+	struct srv s;
+	int fd = dma_start(&s, "dma-truncated@DMA_WRITE", NULL), ret;
+
+	CHECK(fd >= 0, "start");
+	CHECK(!dma_program(fd, VUB_SAMPLE_DMA_DIR_TO_HOST, 100), "program");
+	t_send(fd, t_next_id(), VFIO_USER_REGION_WRITE, 0,
+	       &(struct { struct vfio_user_region_access a; uint32_t v; }){
+			{ .offset = VUB_SAMPLE_REG_DMA_GO, .region = 0,
+			  .count = 4 }, 1 }, 20, NULL, 0);
+	ret = t_recv(fd, &r, 1000);
+	CHECK(ret == -ETIMEDOUT && r.hdr.cmd == VFIO_USER_DMA_WRITE &&
+	      r.hdr.msg_size == T_HDR + 16 + 100 + 64 && r.len == 16 + 100,
+	      "got %d, cmd %u, msg_size %u, %u bytes", ret, r.hdr.cmd,
+	      r.hdr.msg_size, r.len);
+	t_reply_free(&r);
+	/* Stalled: neither the GO reply nor anything else comes. */
+	ret = t_recv(fd, &r, 500);
+	CHECK(ret == -ETIMEDOUT && r.len == 0, "got %d after the stall", ret);
+	close(fd);
+	fd = t_connect_negotiated(&s, NULL);
+	CHECK(fd >= 0 && t_bar0(fd, VUB_SAMPLE_REG_ID) == VUB_SAMPLE_ID_VALUE,
+	      "next client not served");
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* delay-reply: the N-th matching reply comes --delay-ms late, intact. */
+static void fault_delay_reply(void)
+{
+	const char *__t_name = "fault-delay-reply";
+	const char *args[] = { "--fault=delay-reply:2@DEVICE_GET_INFO",
+			       "--delay-ms", "400", NULL };
+	struct reply r = { };
+	struct srv s;
+	long t0, t1, t2;
+	int fd = -1, ret;
+
+	CHECK(!srv_start(&s, args), "start");
+	fd = t_connect_negotiated(&s, NULL);
+	CHECK(fd >= 0, "connect");
+	t0 = ms_now();
+	CHECK(!t_call(fd, VFIO_USER_DEVICE_GET_INFO, &di, sizeof(di), NULL, 0,
+		      NULL), "first GET_INFO");
+	t1 = ms_now();
+	ret = t_call(fd, VFIO_USER_DEVICE_GET_INFO, &di, sizeof(di), NULL, 0,
+		     &r);
+	t2 = ms_now();
+	CHECK(!ret && r.len == sizeof(di), "delayed GET_INFO: %d", ret);
+	CHECK(t1 - t0 < 300 && t2 - t1 >= 400,
+	      "first took %ld ms, second %ld ms", t1 - t0, t2 - t1);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0)
+		close(fd);
+	srv_stop(&s);
+}
+
+/* exit-after:N@CMD counts only CMD. */
+static void fault_exit_after_cmd(void)
+{
+	const char *__t_name = "fault-exit-after-cmd";
+	struct reply r = { };
+	struct srv s;
+	int fd = start(&s, "exit-after:2@REGION_READ", true), ret;
+
+	CHECK(fd >= 0, "start");
+	CHECK(t_bar0(fd, 0) == VUB_SAMPLE_ID_VALUE, "read 1");
+	CHECK(!t_call(fd, VFIO_USER_DEVICE_GET_INFO, &di, sizeof(di), NULL, 0,
+		      NULL), "GET_INFO (not counted)");
+	CHECK(!t_wr32(fd, 0, VUB_SAMPLE_REG_SCRATCH, 1), "write (not counted)");
+	CHECK(t_bar0(fd, 0) == VUB_SAMPLE_ID_VALUE, "read 2 answered");
+	ret = t_recv(fd, &r, 2000);
+	CHECK(ret == -ECONNRESET, "connection still open: %d", ret);
+	CHECK(srv_exited(&s, 2000), "server still running");
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
+static void fault_dma_bad_scope(void)
+{
+	const char *__t_name = "fault-dma-scope-rejected";
+	const char *args[] = { "--fault=dma-oversized@REGION_READ", NULL };
+	const char *args2[] = { "--delay-ms", "-1", NULL };
+	struct srv s;
+
+	CHECK(srv_start(&s, args), "dma fault accepted @REGION_READ");
+	CHECK(srv_start(&s, args2), "--delay-ms -1 accepted");
+	t_pass(__t_name);
+out:
+	;
+}
+
 static void fault_bad_spec(void)
 {
 	const char *__t_name = "fault-bad-spec-rejected";
@@ -468,5 +670,24 @@ void run_fault_tests(void)
 	fault_region_info("fault-wrong-fd-type", "wrong-fd-type");
 	fault_count_too_large();
 	fault_exit_after();
+	fault_exit_after_cmd();
+	fault_delay_reply();
+	fault_dma("fault-dma-oversized-read", "dma-oversized@DMA_READ",
+		  VUB_SAMPLE_DMA_DIR_FROM_HOST, VFIO_USER_DMA_READ, 16,
+		  0x100000, 4096 + 4096);
+	fault_dma("fault-dma-oversized-write", "dma-oversized@DMA_WRITE",
+		  VUB_SAMPLE_DMA_DIR_TO_HOST, VFIO_USER_DMA_WRITE,
+		  16 + 8192, 0x100000, 8192);
+	fault_dma("fault-dma-malformed-write", "dma-malformed",
+		  VUB_SAMPLE_DMA_DIR_TO_HOST, VFIO_USER_DMA_WRITE, 16 + 50,
+		  0x100000, 100);
+	fault_dma("fault-dma-malformed-read", "dma-malformed@DMA_READ",
+		  VUB_SAMPLE_DMA_DIR_FROM_HOST, VFIO_USER_DMA_READ, 16 + 8,
+		  0x100000, 100);
+	fault_dma("fault-dma-bad-addr", "dma-bad-addr",
+		  VUB_SAMPLE_DMA_DIR_FROM_HOST, VFIO_USER_DMA_READ, 16,
+		  1ULL << 62, 100);
+	fault_dma_truncated();
+	fault_dma_bad_scope();
 	fault_bad_spec();
 }

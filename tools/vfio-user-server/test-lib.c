@@ -347,6 +347,10 @@ static void serve_dma(int fd, struct reply *q)
 		       sizeof(ra), NULL, 0);
 	}
 	d->nreq++;
+	d->last_cmd = q->hdr.cmd;
+	d->last_len = q->len;
+	d->last_addr = q->len >= sizeof(*a) ? a->address : 0;
+	d->last_count = q->len >= sizeof(*a) ? a->count : 0;
 	if (q->len < sizeof(*a)) {
 		err = EINVAL;
 	} else if (q->hdr.cmd == VFIO_USER_DMA_WRITE) {

@@ -37,6 +37,11 @@ struct dma_ctx {
 	int nreq;		/* requests served */
 	int bad;		/* malformed requests seen */
 	int fail_errno;		/* reply with this error instead */
+	/* The last request as received (fault tests). */
+	uint16_t last_cmd;
+	uint32_t last_len;	/* payload bytes */
+	uint64_t last_addr;
+	uint64_t last_count;
 	/* Send this command (REGION_READ of SCRATCH) before the first reply. */
 	bool interleave;
 	uint16_t interleave_id;
