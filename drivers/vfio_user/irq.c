@@ -18,6 +18,10 @@
  * Every index that was given to the server is disabled again (SET_IRQS
  * DATA_NONE|TRIGGER, count 0) on close and before a reset, so that a
  * new open starts without stale eventfds in the server.
+ *
+ * With the irq_relay module parameter the server gets revocable relay
+ * files instead of the eventfds themselves (irq_relay.c); every change
+ * of a vector's assignment revokes the relay it had.
  */
 #include <linux/bitops.h>
 #include <linux/eventfd.h>
@@ -112,7 +116,17 @@ static int vub_send_set_irqs(struct vub_device *vd, u32 flags, u32 index,
 	return 0;
 }
 
-/* Disable @index in the server (drops all its eventfds). */
+int vub_irq_send_fds(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
+		     u32 count, const int *fds)
+{
+	return vub_send_set_irqs(vv->vd, flags, index, start, count, fds,
+				 count, NULL);
+}
+
+/*
+ * Disable @index in the server (drops all its eventfds) and revoke its
+ * relays, whatever the server answers.
+ */
 static int vub_irq_disable(struct vub_vfio *vv, u32 index)
 {
 	int ret;
@@ -121,6 +135,7 @@ static int vub_irq_disable(struct vub_vfio *vv, u32 index)
 				VFIO_IRQ_SET_ACTION_TRIGGER, index, 0, 0,
 				NULL, 0, NULL);
 	clear_bit(index, &vv->irq_assigned);
+	vub_relay_revoke_range(vv, index, 0, VUB_MAX_IRQ_COUNT);
 	return ret;
 }
 
@@ -169,13 +184,20 @@ static int vub_forward_eventfds(struct vub_vfio *vv, u32 flags, u32 index,
 		if (!valid) {
 			ret = vub_send_set_irqs(vd, flags, index, start + i,
 						j - i, NULL, 0, NULL);
+			vub_relay_revoke_range(vv, index, start + i, j - i);
 			if (ret)
 				return ret;
 		}
 		for (k = i; valid && k < j; k += n) {
 			n = min(j - k, max_fds);
-			ret = vub_send_set_irqs(vd, flags, index, start + k, n,
-						fds + k, n, NULL);
+			if (READ_ONCE(vub_irq_relay)) {
+				ret = vub_relay_send(vv, flags, index,
+						     start + k, n, fds + k);
+			} else {
+				ret = vub_irq_send_fds(vv, flags, index,
+						       start + k, n, fds + k);
+				vub_relay_revoke_range(vv, index, start + k, n);
+			}
 			if (ret)
 				return ret;
 			set_bit(index, &vv->irq_assigned);

@@ -118,6 +118,8 @@ static void vub_vfio_release(struct vfio_device *vdev)
 	struct vub_vfio *vv = to_vub_vfio(vdev);
 
 	vub_dma_free(vv);
+	vub_relay_revoke_all(vv);
+	xa_destroy(&vv->relays);
 	mutex_destroy(&vv->irq_lock);
 	mutex_destroy(&vv->dma_buf_lock);
 #ifdef VUB_HAVE_VFIO_FREE_DEVICE
@@ -159,6 +161,7 @@ int vub_vfio_register(struct vub_device *vd)
 		return PTR_ERR(vv);
 	vv->vd = vd;
 	mutex_init(&vv->irq_lock);
+	xa_init(&vv->relays);
 	spin_lock_init(&vv->trig_lock);
 	init_rwsem(&vv->dma_sem);
 	mutex_init(&vv->dma_buf_lock);
@@ -205,6 +208,8 @@ void vub_vfio_broken(struct vub_device *vd)
 	if (vv) {
 		vub_irq_signal_err(vv);
 		vub_irq_signal_req(vv);
+		/* A misbehaving server signals nothing any more. */
+		vub_relay_revoke_all(vv);
 	}
 	mutex_unlock(&vub_vfio_ptr_lock);
 }

@@ -11,6 +11,7 @@
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
+#include <linux/xarray.h>
 #include "vub.h"
 
 struct eventfd_ctx;
@@ -34,6 +35,9 @@ struct vub_vfio {
 	struct mutex irq_lock;
 	/* Indexes the server holds eventfds (or an enable) for. */
 	unsigned long irq_assigned;
+
+	/* Relay files given to the server (irq_relay.c), own lock. */
+	struct xarray relays;
 
 	/* Bridge-owned ERR and REQ triggers, under trig_lock. */
 	spinlock_t trig_lock;
@@ -93,6 +97,16 @@ long vub_ioctl_set_irqs(struct vub_vfio *vv, void __user *arg);
 void vub_irq_disable_all(struct vub_vfio *vv, bool bridge_owned);
 void vub_irq_signal_err(struct vub_vfio *vv);
 void vub_irq_signal_req(struct vub_vfio *vv);
+int vub_irq_send_fds(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
+		     u32 count, const int *fds);
+
+/* irq_relay.c */
+extern bool vub_irq_relay;
+int vub_relay_send(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
+		   u32 n, const s32 *efds);
+void vub_relay_revoke_range(struct vub_vfio *vv, u32 index, u32 start,
+			    u32 count);
+void vub_relay_revoke_all(struct vub_vfio *vv);
 
 /* dma.c */
 int vub_dma_start(struct vub_vfio *vv);

@@ -97,8 +97,13 @@ static void signal_efd(int fd)
 		vus_log("eventfd write: %m");
 }
 
-/* Stricter than libvfio-user: an interrupt fd must be an eventfd. */
-static bool is_eventfd(int fd)
+enum efd_kind { EFD_BAD, EFD_EVENTFD, EFD_RELAY };
+
+/*
+ * Stricter than libvfio-user: an interrupt fd must be an eventfd, or
+ * the vfio_user bridge's write-only relay file (its irq_relay mode).
+ */
+static enum efd_kind efd_kind(int fd)
 {
 	char path[64], link[64];
 	ssize_t n;
@@ -106,9 +111,13 @@ static bool is_eventfd(int fd)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
-		return true;	/* no /proc: cannot tell */
+		return EFD_EVENTFD;	/* no /proc: cannot tell */
 	link[n] = 0;
-	return !strcmp(link, "anon_inode:[eventfd]");
+	if (!strcmp(link, "anon_inode:[eventfd]"))
+		return EFD_EVENTFD;
+	if (!strcmp(link, "anon_inode:[vfio-user-irq]"))
+		return EFD_RELAY;
+	return EFD_BAD;
 }
 
 static bool is_intx_msi_msix(uint32_t index)
@@ -195,12 +204,17 @@ int vus_irq_set(struct vus_conn *c, struct vus_msg *m)
 		return 0;
 	}
 	/* DATA_EVENTFD: assign (count fds) or de-assign (no fds). */
-	for (j = 0; j < (uint32_t)m->nfds; j++) {
-		if (!is_eventfd(m->fds[j])) {
+	for (j = 0, i = 0; j < (uint32_t)m->nfds; j++) {
+		enum efd_kind k = efd_kind(m->fds[j]);
+
+		if (k == EFD_BAD) {
 			vus_log("SET_IRQS: fd %u is not an eventfd", j);
 			return -EINVAL;
 		}
+		i += k == EFD_RELAY;
 	}
+	if (i)
+		vus_log("SET_IRQS: index %u: %u relay files", s->index, i);
 	if (m->nfds && is_intx_msi_msix(s->index)) {
 		for (i = 0; i <= VFIO_USER_PCI_MSIX_IRQ_INDEX; i++) {
 			if (i != s->index && d->irq[i].enabled) {
