@@ -38,7 +38,6 @@
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/un.h>
-#include <net/af_unix.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 
@@ -561,12 +560,20 @@ static bool vub_rx_ready(struct vub_conn *c)
 }
 
 /*
- * Read one complete reply that is already queued, header and payload
- * in one call, without blocking.  Returns 1 when a reply was read and
- * dispatched, 0 when the next thing on the stream is anything else
- * (nothing, part of a message, a server command, an invalid header,
- * the end of the stream: the receiver thread's business), or a
- * negative error when the device broke.
+ * Largest reply payload a waiter reads itself: enough for config space
+ * and register accesses.  Larger replies are throughput-bound and go
+ * through the receiver thread.
+ */
+#define DIRECT_MAX	4096
+
+/*
+ * Read one complete reply that is already queued, without blocking:
+ * peek up to DIRECT_MAX payload bytes, and if they hold a whole reply,
+ * consume exactly that reply with one more call.  Returns 1 when a
+ * reply was read and dispatched, 0 when the next thing on the stream is
+ * anything else (nothing, part of a message, a large or invalid
+ * message, a server command, the end of the stream: the receiver
+ * thread's business), or a negative error when the device broke.
  */
 static int vub_rx_direct_one(struct vub_device *vd)
 {
@@ -575,35 +582,26 @@ static int vub_rx_direct_one(struct vub_device *vd)
 	struct vub_err err = {};
 	struct msghdr msg = {};
 	struct kvec vec[2];
-	long avail;
 	size_t len;
 	int ret;
 
-	avail = unix_inq_len(c->sock->sk);
-	if (avail < (long)HDR_SIZE)
-		return 0;
 	vec[0] = (struct kvec){ .iov_base = &h, .iov_len = HDR_SIZE };
-	ret = kernel_recvmsg(c->sock, &msg, vec, 1, HDR_SIZE,
+	vec[1] = (struct kvec){ .iov_base = c->rx_buf, .iov_len = DIRECT_MAX };
+	ret = kernel_recvmsg(c->sock, &msg, vec, 2, HDR_SIZE + DIRECT_MAX,
 			     MSG_PEEK | MSG_DONTWAIT);
-	if (ret != HDR_SIZE)
+	if (ret < (int)HDR_SIZE || (msg.msg_flags & MSG_CTRUNC))
 		return 0;
 	if (vub_check_header(&h, RX_MAX_MSG, &err) != VFIO_USER_F_TYPE_REPLY ||
-	    h.msg_size > avail || h.msg_size - HDR_SIZE > c->rx_size)
+	    h.msg_size > ret)
 		return 0;
 
 	len = h.msg_size - HDR_SIZE;
-	vec[1] = (struct kvec){ .iov_base = c->rx_buf, .iov_len = len };
+	vec[1].iov_len = len;
 	memset(&msg, 0, sizeof(msg));
 	ret = kernel_recvmsg(c->sock, &msg, vec, 2, h.msg_size, MSG_DONTWAIT);
 	if (ret > 0)
 		atomic64_add(ret, &vd->stats.bytes_received);
-	if (msg.msg_flags & MSG_CTRUNC) {
-		atomic64_inc(&vd->stats.unexpected_fds);
-		vub_set_broken(vd, -EPROTO,
-			       "server sent file descriptors outside bring-up");
-		return -EPROTO;
-	}
-	if (ret != h.msg_size) {
+	if (ret != h.msg_size || (msg.msg_flags & MSG_CTRUNC)) {
 		/* We are the only reader and it was all queued. */
 		vub_set_broken(vd, -EIO, "short read of a queued reply");
 		return -EIO;
