@@ -8,6 +8,9 @@
  *
  * usage: vfio-consumer-test [-q] DEVICE-NAME [TEST...]
  *        (e.g. vfio-consumer-test vfio-user0; tests: see tests[])
+ *        vfio-consumer-test DEVICE-NAME op-NAME      one operation, "OP:" line
+ *        vfio-consumer-test DEVICE-NAME wrap[:N[:THREADS]]  N config reads
+ *        vfio-consumer-test DEVICE-NAME stress:SECONDS:THREADS
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1305,6 +1308,428 @@ static void test_err_on_broken(void)
 	close(err);
 }
 
+/* ---- single operations (tools/tests/vm/t-13-fault-matrix.sh) -------- */
+
+/*
+ * "op-NAME" runs one operation and prints "OP: NAME RESULT MS" with
+ * RESULT "OK", the errno's name (e.g. "EPROTO"), "DMA_ERR:<errno name>"
+ * for a DMA the device reports as failed, "CORRUPT" for wrong data or
+ * "SETUP:<errno name>" if the preparation failed.  These never print
+ * PASS/FAIL: the caller decides what RESULT must be.
+ */
+static const char *errname(int e)
+{
+	static const struct { int e; const char *n; } names[] = {
+		{ EIO, "EIO" }, { EPROTO, "EPROTO" }, { ETIMEDOUT, "ETIMEDOUT" },
+		{ EINVAL, "EINVAL" }, { E2BIG, "E2BIG" }, { EFAULT, "EFAULT" },
+		{ ENODEV, "ENODEV" }, { ECONNRESET, "ECONNRESET" },
+		{ EINTR, "EINTR" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" },
+		{ EBUSY, "EBUSY" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" }, { EBADMSG, "EBADMSG" },
+		{ ENOSPC, "ENOSPC" }, { EEXIST, "EEXIST" },
+	};
+	static char buf[16];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].e == e)
+			return names[i].n;
+	snprintf(buf, sizeof(buf), "E%d", e);
+	return buf;
+}
+
+static double op_t0;
+
+static void op_print(const char *op, const char *prefix, const char *res)
+{
+	printf("OP: %s %s%s %d\n", op, prefix, res,
+	       (int)((now() - op_t0) * 1000));
+	fflush(stdout);
+}
+
+static void op_result(const char *op, const char *prefix, int err)
+{
+	op_print(op, prefix, err ? errname(err) : "OK");
+}
+
+static void op_read(void)
+{
+	uint32_t v = 0;
+	int ret;
+
+	op_t0 = now();
+	ret = rd32(CFG, 0, &v) ? errno : 0;
+	if (!ret && v != (VUB_SAMPLE_DEVICE_ID << 16 | VUB_SAMPLE_VENDOR_ID))
+		return op_print("read", "", "CORRUPT");
+	op_result("read", "", ret);
+}
+
+static void op_write(void)
+{
+	op_t0 = now();
+	op_result("write", "", wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, 0x5a5a) ?
+		  errno : 0);
+}
+
+static void op_irqs(void)
+{
+	int32_t efd = eventfd(0, EFD_NONBLOCK);
+
+	op_t0 = now();
+	op_result("irqs", "", set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
+					   &efd) ? errno : 0);
+	close(efd);
+}
+
+static void op_reset(void)
+{
+	op_t0 = now();
+	op_result("reset", "", ioctl(dev_fd, VFIO_DEVICE_RESET) ? errno : 0);
+}
+
+/* Close with an interrupt assigned: the close sends its de-assign. */
+static void op_close(void)
+{
+	int32_t efd = eventfd(0, EFD_NONBLOCK);
+
+	op_t0 = now();
+	if (set_eventfds(VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd)) {
+		op_result("close", "SETUP:", errno);
+	} else {
+		op_t0 = now();
+		close_device();
+		op_result("close", "", 0);
+	}
+	close(efd);
+}
+
+static void op_dma(const char *op, uint32_t dir)
+{
+	const uint32_t len = 4096, off = 0x1000;
+	uint32_t st;
+	int ret;
+
+	op_t0 = now();
+	if (dma_setup())
+		return op_result(op, "SETUP:", errno);
+	fill(dma_mem, len, 3);
+	fill(bar2_map + off, len, 4);
+	op_t0 = now();
+	if (wr64(BAR0, VUB_SAMPLE_REG_DMA_ADDR, DMA_IOVA) ||
+	    wr32(BAR0, VUB_SAMPLE_REG_DMA_LEN, len) ||
+	    wr32(BAR0, VUB_SAMPLE_REG_DMA_BUF_OFF, off) ||
+	    wr32(BAR0, VUB_SAMPLE_REG_DMA_DIR, dir))
+		return op_result(op, "SETUP:", errno);
+	/* The GO write is answered once the server's DMA is done. */
+	ret = wr32(BAR0, VUB_SAMPLE_REG_DMA_GO, 1) ? errno : 0;
+	if (ret)
+		return op_result(op, "", ret);
+	if (rd32(BAR0, VUB_SAMPLE_REG_DMA_STATUS, &st))
+		return op_result(op, "STATUS:", errno);
+	if (st & VUB_SAMPLE_DMA_ERR)
+		return op_result(op, "DMA_ERR:", st & 0xffff);
+	if (st != VUB_SAMPLE_DMA_OK || memcmp(dma_mem, bar2_map + off, len))
+		return op_print(op, "", "CORRUPT");
+	op_result(op, "", 0);
+}
+
+static void op_dma_to_host(void)
+{
+	op_dma("dma-to-host", VUB_SAMPLE_DMA_DIR_TO_HOST);
+}
+
+static void op_dma_from_host(void)
+{
+	op_dma("dma-from-host", VUB_SAMPLE_DMA_DIR_FROM_HOST);
+}
+
+/* ---- msg_id wrap: "wrap[:N[:THREADS]]" ---------------------------------- */
+
+struct wrap_thread {
+	pthread_t t;
+	unsigned long n, done, bad;
+	int err;
+};
+
+static void *wrap_worker(void *arg)
+{
+	const uint32_t want = VUB_SAMPLE_DEVICE_ID << 16 | VUB_SAMPLE_VENDOR_ID;
+	struct wrap_thread *w = arg;
+	uint32_t v;
+
+	for (w->done = 0; w->done < w->n; w->done++) {
+		if (rd32(CFG, 0, &v)) {
+			w->err = errno;
+			break;
+		}
+		if (v != want)
+			w->bad++;
+	}
+	return NULL;
+}
+
+/*
+ * N (default 70000) 4-byte config reads on one device from THREADS
+ * threads (default 2, so that more than one msg_id is in flight when
+ * the 16-bit counter wraps); each read must return the vendor/device
+ * ID.  About 1 ms per read under TCG, whatever the thread count.
+ */
+static void test_wrap(unsigned long n, unsigned int nthreads)
+{
+	struct wrap_thread w[8] = { };
+	unsigned long done = 0, bad = 0;
+	double t0 = now();
+	unsigned int i;
+	int err = 0;
+
+	if (n == 0 || nthreads < 1 || nthreads > 8)
+		return fail("wrap", "bad arguments");
+	for (i = 0; i < nthreads; i++) {
+		w[i].n = n / nthreads + (i < n % nthreads);
+		pthread_create(&w[i].t, NULL, wrap_worker, &w[i]);
+	}
+	for (i = 0; i < nthreads; i++) {
+		pthread_join(w[i].t, NULL);
+		done += w[i].done;
+		bad += w[i].bad;
+		if (w[i].err)
+			err = w[i].err;
+	}
+	printf("INFO: wrap: %lu reads from %u threads in %.1f s\n", done,
+	       nthreads, now() - t0);
+	if (err)
+		fail("wrap", "read after %lu: %s", done, strerror(err));
+	else if (bad)
+		fail("wrap", "%lu reads returned wrong data", bad);
+	else
+		pass("wrap");
+}
+
+/* ---- stress: "stress:SECONDS:THREADS" ---------------------------------- */
+
+/*
+ * THREADS threads (at most 8) do region reads and writes, MSI-X
+ * interrupts (doorbell, then wait for the eventfd) and DMA round trips
+ * for SECONDS, while the caller kills and restarts the server and
+ * removes and re-adds the device.  A session lasts from an open of the
+ * device to its ERR (server gone) or REQ (device being removed)
+ * eventfd; then the device is closed and opened again as soon as it is
+ * back.  EIO and ENODEV are what a broken or removed device returns;
+ * any other errno, a lost interrupt or wrong data is a failure.
+ */
+#define ST_MAX_THREADS	8
+enum { ST_RW, ST_IRQ, ST_DMA, ST_KINDS };
+static const char *const st_kind[ST_KINDS] = { "rw", "irq", "dma" };
+
+struct st_thread {
+	pthread_t t;
+	unsigned int idx;
+	int32_t efd;
+	unsigned long ok[ST_KINDS], expected[ST_KINDS], bad[ST_KINDS];
+	double max_op;
+	char why[96];
+};
+
+static volatile int st_stop;
+static pthread_mutex_t st_dma_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* 0 ok, 1 expected error, 2 failure (why says what). */
+static int st_err(struct st_thread *t, const char *what, int e)
+{
+	if (e == EIO || e == ENODEV)
+		return 1;
+	snprintf(t->why, sizeof(t->why), "%s: %s", what, errname(e));
+	return 2;
+}
+
+static int st_rw(struct st_thread *t, unsigned long iter)
+{
+	/* MSI-X table entry idx: plain storage, one per thread. */
+	uint64_t off = VUB_SAMPLE_MSIX_TABLE_OFFSET + 16 * t->idx + 8;
+	uint32_t v = (uint32_t)(iter * 2654435761U) ^ t->idx, r;
+
+	if (rd32(BAR0, VUB_SAMPLE_REG_ID, &r))
+		return st_err(t, "read ID", errno);
+	if (r != VUB_SAMPLE_ID_VALUE) {
+		snprintf(t->why, sizeof(t->why), "ID reads %#x", r);
+		return 2;
+	}
+	if (wr32(BAR0, off, v))
+		return st_err(t, "write", errno);
+	if (rd32(BAR0, off, &r))
+		return st_err(t, "read back", errno);
+	if (r != v) {
+		snprintf(t->why, sizeof(t->why), "wrote %#x, read %#x", v, r);
+		return 2;
+	}
+	return 0;
+}
+
+static int st_irq(struct st_thread *t)
+{
+	struct pollfd p = { .fd = t->efd, .events = POLLIN };
+
+	if (doorbell(VUB_SAMPLE_IRQ_MSIX, t->idx))
+		return st_err(t, "doorbell", errno);
+	/* The server signals the eventfd before it answers the write. */
+	if (poll(&p, 1, 5000) != 1 || efd_count(t->efd) < 1) {
+		snprintf(t->why, sizeof(t->why), "MSI-X vector %u lost",
+			 t->idx);
+		return 2;
+	}
+	return 0;
+}
+
+static int st_dma(struct st_thread *t, unsigned long iter)
+{
+	const uint32_t len = 4096;
+	uint64_t host = (uint64_t)t->idx * 65536;
+	uint32_t dev = 0x10000 + t->idx * 65536;
+	int ret = 0;
+	uint32_t st;
+
+	pthread_mutex_lock(&st_dma_lock);
+	fill(dma_mem + host, len, iter + t->idx);
+	memset(dma_mem + host + 32768, 0, len);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA + host, len, dev);
+	if (st == VUB_SAMPLE_DMA_OK)
+		st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST,
+			     DMA_IOVA + host + 32768, len, dev);
+	if (st == ~0U)
+		ret = st_err(t, "DMA registers", errno);
+	else if (st != VUB_SAMPLE_DMA_OK)
+		ret = 2, snprintf(t->why, sizeof(t->why), "DMA status %#x", st);
+	else if (memcmp(dma_mem + host, dma_mem + host + 32768, len))
+		ret = 2, snprintf(t->why, sizeof(t->why), "DMA data differs");
+	pthread_mutex_unlock(&st_dma_lock);
+	return ret;
+}
+
+static void *st_worker(void *arg)
+{
+	struct st_thread *t = arg;
+	unsigned long iter;
+	double t0, el;
+	int k, r;
+
+	for (iter = 0; !st_stop; iter++) {
+		k = (iter + t->idx) % ST_KINDS;
+		t0 = now();
+		r = k == ST_RW ? st_rw(t, iter) : k == ST_IRQ ? st_irq(t) :
+		    st_dma(t, iter);
+		el = now() - t0;
+		if (el > t->max_op)
+			t->max_op = el;
+		if (r == 0) {
+			t->ok[k]++;
+		} else if (r == 1) {
+			t->expected[k]++;
+			usleep(20000);	/* the session is ending */
+		} else {
+			t->bad[k]++;
+			printf("INFO: stress: thread %u: %s\n", t->idx, t->why);
+			fflush(stdout);
+			usleep(20000);
+		}
+	}
+	return NULL;
+}
+
+static void test_stress(double secs, unsigned int nthreads)
+{
+	struct st_thread th[ST_MAX_THREADS] = { };
+	unsigned long sessions = 0, open_retries = 0, setup_errs = 0;
+	unsigned long ok[ST_KINDS] = { }, exp[ST_KINDS] = { }, bad = 0;
+	unsigned long ends_err = 0, ends_req = 0;
+	double end = now() + secs, max_op = 0;
+	int32_t fds[ST_MAX_THREADS];
+	unsigned int i, k;
+	const char *why;
+
+	if (nthreads < 1 || nthreads > ST_MAX_THREADS)
+		return fail("stress", "1..%d threads", ST_MAX_THREADS);
+	for (i = 0; i < nthreads; i++) {
+		th[i].idx = i;
+		th[i].efd = fds[i] = eventfd(0, EFD_NONBLOCK);
+	}
+	while (now() < end) {
+		int32_t err_efd, req_efd;
+		struct pollfd p[2];
+
+		if (open_device(&why)) {
+			close_device();
+			open_retries++;
+			usleep(50000);
+			continue;
+		}
+		sessions++;
+		err_efd = eventfd(0, EFD_NONBLOCK);
+		req_efd = eventfd(0, EFD_NONBLOCK);
+		if (set_eventfds(VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &err_efd) ||
+		    set_eventfds(VFIO_PCI_REQ_IRQ_INDEX, 0, 1, &req_efd) ||
+		    set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, nthreads, fds) ||
+		    dma_setup()) {
+			/* Broken or removed between open and setup. */
+			if (errno != EIO && errno != ENODEV) {
+				printf("INFO: stress: session setup: %s\n",
+				       errname(errno));
+				bad++;
+			}
+			setup_errs++;
+			goto close;
+		}
+		for (i = 0; i < nthreads; i++)
+			efd_count(fds[i]);	/* stale counts */
+		st_stop = 0;
+		for (i = 0; i < nthreads; i++)
+			pthread_create(&th[i].t, NULL, st_worker, &th[i]);
+		p[0] = (struct pollfd){ .fd = err_efd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = req_efd, .events = POLLIN };
+		while (now() < end) {
+			if (poll(p, 2, 100) > 0) {
+				if (p[0].revents)
+					ends_err++;
+				else
+					ends_req++;
+				break;
+			}
+		}
+		st_stop = 1;
+		for (i = 0; i < nthreads; i++)
+			pthread_join(th[i].t, NULL);
+close:
+		dma_teardown();
+		close_device();
+		close(err_efd);
+		close(req_efd);
+	}
+	for (i = 0; i < nthreads; i++) {
+		for (k = 0; k < ST_KINDS; k++) {
+			ok[k] += th[i].ok[k];
+			exp[k] += th[i].expected[k];
+			bad += th[i].bad[k];
+		}
+		if (th[i].max_op > max_op)
+			max_op = th[i].max_op;
+		close(fds[i]);
+	}
+	printf("INFO: stress: %u threads, %.0f s: %lu sessions (%lu ended by ERR, %lu by REQ), %lu open retries, %lu setups failed\n",
+	       nthreads, secs, sessions, ends_err, ends_req, open_retries,
+	       setup_errs);
+	for (k = 0; k < ST_KINDS; k++)
+		printf("INFO: stress: %s: %lu ok, %lu EIO/ENODEV\n",
+		       st_kind[k], ok[k], exp[k]);
+	printf("INFO: stress: slowest operation %.0f ms, %lu unexpected errors\n",
+	       max_op * 1000, bad);
+	if (bad)
+		fail("stress", "%lu unexpected errors (see INFO lines)", bad);
+	else if (!sessions || !ok[ST_RW] || !ok[ST_IRQ] || !ok[ST_DMA])
+		fail("stress", "no progress: %lu sessions, ok %lu/%lu/%lu",
+		     sessions, ok[ST_RW], ok[ST_IRQ], ok[ST_DMA]);
+	else
+		pass("stress");
+}
+
 /* ---- main ----------------------------------------------------------- */
 
 static const struct {
@@ -1333,6 +1758,13 @@ static const struct {
 	{ "dma-after-reopen", test_dma_after_reopen, false },
 	{ "req-on-remove", test_req_on_remove, true },
 	{ "err-on-broken", test_err_on_broken, true },
+	{ "op-read", op_read, true },
+	{ "op-write", op_write, true },
+	{ "op-irqs", op_irqs, true },
+	{ "op-dma-to-host", op_dma_to_host, true },
+	{ "op-dma-from-host", op_dma_from_host, true },
+	{ "op-reset", op_reset, true },
+	{ "op-close", op_close, true },
 };
 
 static bool selected(int argc, char **argv, const char *name, bool manual)
@@ -1362,12 +1794,34 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dev_name = argv[1];
+	/* A single operation must not hang its caller: SIGALRM ends it. */
+	if (argc == 3 && !strncmp(argv[2], "op-", 3))
+		alarm(60);
+	/* stress:SECONDS:THREADS opens (and reopens) the device itself. */
+	if (argc == 3 && !strncmp(argv[2], "stress:", 7)) {
+		double secs = atof(argv[2] + 7);
+		const char *c = strchr(argv[2] + 7, ':');
+
+		test_stress(secs, c ? atoi(c + 1) : 3);
+		printf("RESULT: %d failure(s)\n", failures);
+		return failures ? 1 : 0;
+	}
 	if (open_device(&why)) {
 		fail("open", "%s: %m", why);
 		return 1;
 	}
 	pass("open");
 
+	if (argc == 3 && !strncmp(argv[2], "wrap", 4)) {
+		char *c = argv[2] + 4;
+		unsigned long n = 70000;
+
+		if (*c == ':')
+			n = strtoul(c + 1, &c, 0);
+		test_wrap(n, *c == ':' ? atoi(c + 1) : 2);
+		argc = 2;
+		goto done;
+	}
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (!selected(argc - 2, argv + 2, tests[i].name,
 			      tests[i].manual))
@@ -1376,6 +1830,7 @@ int main(int argc, char **argv)
 			dma_teardown();
 		tests[i].fn();
 	}
+done:
 	dma_teardown();
 	close_device();
 	printf("RESULT: %d failure(s)\n", failures);
