@@ -19,7 +19,7 @@ start_server() {
 	sock=$1
 	shift
 	rm -f "$sock"
-	"$SERVER" --socket "$sock" "$@" 2>>"/tmp/server-$(basename "$sock").log" &
+	"$SERVER" --socket "$sock" "$@" 2>>"/tmp/server-${sock##*/}.log" &
 	SERVER_PID=$!
 	i=0
 	while [ ! -S "$sock" ] && [ $i -lt 100 ]; do
