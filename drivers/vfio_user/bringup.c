@@ -203,6 +203,9 @@ static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
 		return -EPROTO;
 	}
 	ret = bu_recv(bu, bu->buf, plen);
+	if (ret == -ETIMEDOUT)
+		dev_err(&vd->dev, "reply to %s cut short: %zu payload bytes announced, not all received within %u ms\n",
+			vub_cmd_name(cmd), plen, vd->timeout_ms);
 	if (ret)
 		return ret;
 	dev_dbg(&vd->dev, "bring-up: %s reply, %zu bytes, %u fds\n",
