@@ -138,7 +138,7 @@ cell() {
 	spec=$_f
 	[ "$_sfx" = - ] || spec=$_f$_sfx
 	expect "$_f" "$_op"
-	srv_start --fault="$spec" --delay-ms $((TMO * 2)) ||
+	srv_start --fault="$spec" --delay-ms $((ADD_TMO * 2)) ||
 		{ WHY="server did not start"; return; }
 	if [ "$_op" = add ]; then
 		t0=$(now_ms)
