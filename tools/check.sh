@@ -120,7 +120,7 @@ lane_vm_test() {
 		scripts/build-in.sh "$abi" "/usr/src/linux-headers-$abi" >>"$log" 2>&1 ||
 			{ say "FAIL: vm:build"; return; }
 	fi
-	vm_run vm results/vm-test.log "$ko" -a "$abi" -l results/vm-dmesg.log
+	vm_run vm results/vm-test.log "$ko" -a "$abi" -t 1500 -l results/vm-dmesg.log
 }
 
 # The VM tests again on tools/vm/debug-kernel.sh's kernel, with the module
@@ -139,7 +139,7 @@ lane_vm_debug() {
 	build_one debug "$kdir" vmdebug:build
 	[ $? = 2 ] && return
 	vm_run vmdebug results/vm-debug.log "$top/.build/debug/vfio_user.ko" \
-		-k "$kroot" -i "$image" -t 2400 -l results/vmdebug-dmesg.log
+		-k "$kroot" -i "$image" -t 3600 -l results/vmdebug-dmesg.log
 }
 
 for lane in $lanes; do
