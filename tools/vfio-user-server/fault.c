@@ -90,6 +90,8 @@ static const struct fault_def defs[VUS_F_NR] = {
 		"DMA request msg_size 64 bytes larger than sent, then stall" },
 	[VUS_F_DMA_BAD_ADDR] = { "dma-bad-addr", SCOPE_DMA,
 		"DMA request address 2^62, outside every DMA_MAP window" },
+	[VUS_F_KEEP_IRQ_FDS] = { "keep-irq-fds", VFIO_USER_DEVICE_SET_IRQS,
+		"ignore de-assign and disable: keep firing the old fds" },
 };
 
 struct fault_state {

@@ -191,6 +191,11 @@ int vus_irq_set(struct vus_conn *c, struct vus_msg *m)
 		return 0;
 	}
 	if (s->count == 0) {
+		if (vus_fault_armed(VUS_F_KEEP_IRQ_FDS)) {
+			vus_log("fault keep-irq-fds: index %u not disabled",
+				s->index);
+			return 0;
+		}
 		vus_dbg("SET_IRQS: disabling index %u", s->index);
 		irq_disable(x);
 		return 0;
@@ -223,6 +228,11 @@ int vus_irq_set(struct vus_conn *c, struct vus_msg *m)
 				return -EINVAL;
 			}
 		}
+	}
+	if (!m->nfds && vus_fault_armed(VUS_F_KEEP_IRQ_FDS)) {
+		vus_log("fault keep-irq-fds: index %u [%u, %u) not de-assigned",
+			s->index, s->start, s->start + s->count);
+		return 0;
 	}
 	for (i = s->start, j = 0; j < s->count; i++, j++) {
 		if (x->efd[i] >= 0)

@@ -230,6 +230,7 @@ enum vus_fault_id {
 	VUS_F_DMA_MALFORMED,
 	VUS_F_DMA_TRUNCATED,
 	VUS_F_DMA_BAD_ADDR,
+	VUS_F_KEEP_IRQ_FDS,
 	VUS_F_NR,
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -582,6 +583,46 @@ out:
 	srv_stop(&s);
 }
 
+/*
+ * keep-irq-fds: a disable (count 0) and a de-assign (no fds) are
+ * acknowledged but ignored, and the doorbell still fires the old fd.
+ */
+static void fault_keep_irq_fds(void)
+{
+	const char *__t_name = "fault-keep-irq-fds";
+	uint32_t evfd = VFIO_USER_IRQ_SET_DATA_EVENTFD |
+			VFIO_USER_IRQ_SET_ACTION_TRIGGER;
+	uint32_t none = VFIO_USER_IRQ_SET_DATA_NONE |
+			VFIO_USER_IRQ_SET_ACTION_TRIGGER;
+	uint32_t bell = VUB_SAMPLE_IRQ_MSIX << 16 | 1;
+	struct srv s;
+	int fd = start(&s, "keep-irq-fds", true), efd[2] = { -1, -1 };
+
+	CHECK(fd >= 0, "start");
+	efd[0] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	efd[1] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	CHECK(!t_set_irqs(fd, evfd, VFIO_USER_PCI_MSIX_IRQ_INDEX, 0, 2, NULL,
+			  0, efd, 2), "assign");
+	CHECK(!t_set_irqs(fd, evfd, VFIO_USER_PCI_MSIX_IRQ_INDEX, 0, 1, NULL,
+			  0, NULL, 0), "de-assign acknowledged");
+	CHECK(!t_set_irqs(fd, none, VFIO_USER_PCI_MSIX_IRQ_INDEX, 0, 0, NULL,
+			  0, NULL, 0), "disable acknowledged");
+	CHECK(t_bar0(fd, VUB_SAMPLE_REG_IRQ_FDS) == 2, "IRQ_FDS %u",
+	      t_bar0(fd, VUB_SAMPLE_REG_IRQ_FDS));
+	CHECK(!t_wr32(fd, 0, VUB_SAMPLE_REG_DOORBELL, bell), "doorbell");
+	CHECK(t_efd_read(efd[1]) == 1, "the kept fd did not fire");
+	t_pass(__t_name);
+out:
+	if (efd[0] >= 0)
+		close(efd[0]);
+	if (efd[1] >= 0)
+		close(efd[1]);
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(&s);
+	}
+}
+
 /* exit-after:N@CMD counts only CMD. */
 static void fault_exit_after_cmd(void)
 {
@@ -672,6 +713,7 @@ void run_fault_tests(void)
 	fault_exit_after();
 	fault_exit_after_cmd();
 	fault_delay_reply();
+	fault_keep_irq_fds();
 	fault_dma("fault-dma-oversized-read", "dma-oversized@DMA_READ",
 		  VUB_SAMPLE_DMA_DIR_FROM_HOST, VFIO_USER_DMA_READ, 16,
 		  0x100000, 4096 + 4096);

@@ -720,6 +720,59 @@ out:
 	close(efd);
 }
 
+/*
+ * A server that ignores the disable (the sample server's
+ * --fault=keep-irq-fds) fires the old vector again.  Through a relay
+ * (irq_relay=1) that reaches nothing any more: "irq-revoked".  With
+ * plain eventfd passing the consumer's eventfd is still signalled:
+ * "irq-kept", the documented limit of that mode.
+ */
+static void test_irq_revoke(const char *name, bool revoked)
+{
+	int32_t efd = eventfd(0, EFD_NONBLOCK);
+	uint64_t n;
+
+	if (set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &efd)) {
+		fail(name, "SET_IRQS: %m");
+		goto out;
+	}
+	doorbell(VUB_SAMPLE_IRQ_MSIX, 0);
+	n = efd_count(efd);
+	if (n != 1) {
+		fail(name, "before the disable: eventfd count %llu",
+		     (unsigned long long)n);
+		goto out;
+	}
+	if (disable_irqs(VFIO_PCI_MSIX_IRQ_INDEX)) {
+		fail(name, "disable: %m");
+		goto out;
+	}
+	if (reg(VUB_SAMPLE_REG_IRQ_FDS) == 0) {
+		fail(name, "the server dropped its fds (no keep-irq-fds fault?)");
+		goto out;
+	}
+	doorbell(VUB_SAMPLE_IRQ_MSIX, 0);
+	n = efd_count(efd);
+	if (n != (revoked ? 0 : 1)) {
+		fail(name, "after the disable: eventfd count %llu, want %d",
+		     (unsigned long long)n, revoked ? 0 : 1);
+		goto out;
+	}
+	pass(name);
+out:
+	close(efd);
+}
+
+static void test_irq_revoked(void)
+{
+	test_irq_revoke("irq-revoked", true);
+}
+
+static void test_irq_kept(void)
+{
+	test_irq_revoke("irq-kept", false);
+}
+
 static void test_msi(void)
 {
 	int32_t efd = eventfd(0, EFD_NONBLOCK);
@@ -1750,6 +1803,8 @@ static const struct {
 	{ "irq-msi", test_msi, false },
 	{ "irq-msix", test_msix, false },
 	{ "irq-err-req", test_err_req, false },
+	{ "irq-revoked", test_irq_revoked, true },
+	{ "irq-kept", test_irq_kept, true },
 	{ "dma", test_dma, false },
 	{ "dma-fault", test_dma_fault, false },
 	{ "dma-unmap-race", test_dma_unmap_race, false },

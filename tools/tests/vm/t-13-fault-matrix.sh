@@ -81,6 +81,7 @@ target() {
 	any:close) echo :2@DEVICE_SET_IRQS ;;
 	VERSION:add | DEVICE_GET_REGION_INFO:add) echo - ;;
 	REGION_READ:read) echo - ;;
+	DEVICE_SET_IRQS:irqs | DEVICE_SET_IRQS:close) echo - ;;
 	DMA_READ/DMA_WRITE:dma-to-host) echo @DMA_WRITE ;;
 	DMA_READ/DMA_WRITE:dma-from-host) echo @DMA_READ ;;
 	*) echo n/a ;;
@@ -105,6 +106,8 @@ expect() {
 			WANT=DMA_ERR:E2BIG WSTATE=ready
 		fi ;;
 	dma-bad-addr) WANT=DMA_ERR:EFAULT WSTATE=ready ;;
+	# Harmless to the caller; what it means for interrupts is t-32's.
+	keep-irq-fds) WANT=OK WSTATE=ready ;;
 	*) WANT=EPROTO WSTATE=broken ;;	# malformed replies and requests
 	esac
 	case "$1:$2" in
