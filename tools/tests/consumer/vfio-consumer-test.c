@@ -10,7 +10,7 @@
  *        (e.g. vfio-consumer-test vfio-user0; tests: see tests[])
  *        vfio-consumer-test DEVICE-NAME op-NAME      one operation, "OP:" line
  *        vfio-consumer-test DEVICE-NAME wrap[:N[:THREADS]]  N config reads
- *        vfio-consumer-test DEVICE-NAME stress:SECONDS:THREADS
+ *        vfio-consumer-test DEVICE-NAME stress:SECONDS:THREADS[:eproto]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1558,7 +1558,7 @@ static void test_wrap(unsigned long n, unsigned int nthreads)
 		pass("wrap");
 }
 
-/* ---- stress: "stress:SECONDS:THREADS" ---------------------------------- */
+/* ---- stress: "stress:SECONDS:THREADS[:eproto]" ------------------------- */
 
 /*
  * THREADS threads (at most 8) do region reads and writes, MSI-X
@@ -1568,7 +1568,9 @@ static void test_wrap(unsigned long n, unsigned int nthreads)
  * device to its ERR (server gone) or REQ (device being removed)
  * eventfd; then the device is closed and opened again as soon as it is
  * back.  EIO and ENODEV are what a broken or removed device returns;
- * any other errno, a lost interrupt or wrong data is a failure.
+ * with ":eproto" (the caller also runs servers that send malformed
+ * replies) EPROTO is expected too, and counted apart.  Any other errno,
+ * a lost interrupt or wrong data is a failure.
  */
 #define ST_MAX_THREADS	8
 enum { ST_RW, ST_IRQ, ST_DMA, ST_KINDS };
@@ -1579,17 +1581,21 @@ struct st_thread {
 	unsigned int idx;
 	int32_t efd;
 	unsigned long ok[ST_KINDS], expected[ST_KINDS], bad[ST_KINDS];
+	unsigned long eproto[ST_KINDS];
+	int last_err;
 	double max_op;
 	char why[96];
 };
 
 static volatile int st_stop;
+static bool st_eproto_ok;
 static pthread_mutex_t st_dma_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* 0 ok, 1 expected error, 2 failure (why says what). */
 static int st_err(struct st_thread *t, const char *what, int e)
 {
-	if (e == EIO || e == ENODEV)
+	t->last_err = e;
+	if (e == EIO || e == ENODEV || (e == EPROTO && st_eproto_ok))
 		return 1;
 	snprintf(t->why, sizeof(t->why), "%s: %s", what, errname(e));
 	return 2;
@@ -1677,6 +1683,8 @@ static void *st_worker(void *arg)
 			t->ok[k]++;
 		} else if (r == 1) {
 			t->expected[k]++;
+			if (t->last_err == EPROTO)
+				t->eproto[k]++;
 			usleep(20000);	/* the session is ending */
 		} else {
 			t->bad[k]++;
@@ -1693,6 +1701,7 @@ static void test_stress(double secs, unsigned int nthreads)
 	struct st_thread th[ST_MAX_THREADS] = { };
 	unsigned long sessions = 0, open_retries = 0, setup_errs = 0;
 	unsigned long ok[ST_KINDS] = { }, exp[ST_KINDS] = { }, bad = 0;
+	unsigned long eproto[ST_KINDS] = { };
 	unsigned long ends_err = 0, ends_req = 0;
 	double end = now() + secs, max_op = 0;
 	int32_t fds[ST_MAX_THREADS];
@@ -1723,7 +1732,8 @@ static void test_stress(double secs, unsigned int nthreads)
 		    set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, nthreads, fds) ||
 		    dma_setup()) {
 			/* Broken or removed between open and setup. */
-			if (errno != EIO && errno != ENODEV) {
+			if (errno != EIO && errno != ENODEV &&
+			    !(errno == EPROTO && st_eproto_ok)) {
 				printf("INFO: stress: session setup: %s\n",
 				       errname(errno));
 				bad++;
@@ -1760,6 +1770,7 @@ close:
 		for (k = 0; k < ST_KINDS; k++) {
 			ok[k] += th[i].ok[k];
 			exp[k] += th[i].expected[k];
+			eproto[k] += th[i].eproto[k];
 			bad += th[i].bad[k];
 		}
 		if (th[i].max_op > max_op)
@@ -1770,8 +1781,8 @@ close:
 	       nthreads, secs, sessions, ends_err, ends_req, open_retries,
 	       setup_errs);
 	for (k = 0; k < ST_KINDS; k++)
-		printf("INFO: stress: %s: %lu ok, %lu EIO/ENODEV\n",
-		       st_kind[k], ok[k], exp[k]);
+		printf("INFO: stress: %s: %lu ok, %lu EIO/ENODEV/EPROTO (%lu EPROTO)\n",
+		       st_kind[k], ok[k], exp[k], eproto[k]);
 	printf("INFO: stress: slowest operation %.0f ms, %lu unexpected errors\n",
 	       max_op * 1000, bad);
 	if (bad)
@@ -1857,6 +1868,7 @@ int main(int argc, char **argv)
 		double secs = atof(argv[2] + 7);
 		const char *c = strchr(argv[2] + 7, ':');
 
+		st_eproto_ok = c && strstr(c + 1, ":eproto");
 		test_stress(secs, c ? atoi(c + 1) : 3);
 		printf("RESULT: %d failure(s)\n", failures);
 		return failures ? 1 : 0;

@@ -4,8 +4,13 @@
 # region reads/writes, MSI-X interrupts (doorbell + eventfd wait) and
 # DMA round trips (vfio-consumer-test stress:SECONDS:THREADS), while
 # this script kills servers with SIGKILL and restarts them, and removes
-# devices in use and adds them again, round after round.  The consumers
-# close and reopen the device on ERR/REQ and accept only EIO/ENODEV.
+# devices in use and adds them again, round after round.  Device st1's
+# server is restarted each time with a fault that sends one malformed
+# reply (wrong msg_id or command, oversized msg_size, read count too
+# large) or cuts one short, after about 100 replies, i.e. under load
+# with requests of all threads in flight.  The consumers close and
+# reopen the device on ERR/REQ and accept only EIO/ENODEV, and st1's
+# also EPROTO.
 # Checks: every remove and add completes in bounded time, the consumers
 # exit within their bound with no unexpected error, a fresh server and
 # device afterwards pass the basic consumer tests, rmmod works.  (The
@@ -24,11 +29,24 @@ THREADS=3
 
 now_s() { read -r _up _ < /proc/uptime; echo ${_up%.*}; }
 
-# srv K: (re)start the server of device K, remember its pid.
+# srv K [ARGS]: (re)start the server of device K, remember its pid.
 srv() {
-	start_server $D/s$1.sock >/dev/null || fail "server-$1-start"
-	eval SPID$1=\$SERVER_PID
+	_k=$1
+	shift
+	start_server $D/s$_k.sock "$@" >/dev/null || fail "server-$_k-start"
+	eval SPID$_k=\$SERVER_PID
 	SERVER_PID=
+}
+
+# The faults st1's server gets in turn (each fires once, on the Nth
+# matching message, bring-up included).
+FAULTS="wrong-msg-id:100 oversized-msg-size:100 count-too-large:60 close-mid-reply:100 wrong-cmd:100"
+nfaults=0
+next_fault() {
+	set -- $FAULTS
+	shift $((nfaults % $#))
+	nfaults=$((nfaults + 1))
+	FAULT=$1
 }
 
 # bounded NAME SECONDS FILE STRING: write STRING to FILE in the
@@ -56,7 +74,9 @@ check insmod load_module dma_window_bits=33
 for k in 0 1; do
 	srv $k
 	check add-$k wr $BUS/add "socket=$D/s$k.sock name=st$k timeout_ms=5000"
-	"$CONSUMER/vfio-consumer-test" st$k stress:$DUR:$THREADS > $D/c$k.log 2>&1 &
+	mode=stress:$DUR:$THREADS
+	[ $k = 1 ] && mode=$mode:eproto
+	"$CONSUMER/vfio-consumer-test" st$k $mode > $D/c$k.log 2>&1 &
 	eval CPID$k=$!
 done
 
@@ -74,7 +94,12 @@ while [ $(($(now_s) - t0)) -lt $((DUR - 8)) ] && [ -z "$HUNG" ]; do
 		kills=$((kills + 1))
 		sleep 1
 		bounded remove-broken-$round 20 $BUS/remove st$k || break
-		srv $k
+		if [ $k = 1 ]; then
+			next_fault
+			srv $k --fault=$FAULT
+		else
+			srv $k
+		fi
 	else
 		bounded remove-in-use-$round 20 $BUS/remove st$k || break
 		removes=$((removes + 1))
@@ -82,8 +107,12 @@ while [ $(($(now_s) - t0)) -lt $((DUR - 8)) ] && [ -z "$HUNG" ]; do
 	bounded add-$round 20 $BUS/add "socket=$D/s$k.sock name=st$k timeout_ms=5000" || break
 	round=$((round + 1))
 done
-echo "INFO: $T: $round rounds in $(($(now_s) - t0)) s: $kills servers killed, $removes devices removed in use"
+echo "INFO: $T: $round rounds in $(($(now_s) - t0)) s: $kills servers killed, $removes devices removed in use, $nfaults faulty servers"
 check storm-rounds test $round -ge 4
+# At least one malformed or cut-short reply hit st1 under load.
+fired=$(grep -c '^.*fault \(wrong-msg-id\|oversized-msg-size\|count-too-large\|close-mid-reply\|wrong-cmd\)' /tmp/server-s1.sock.log 2>/dev/null)
+echo "INFO: $T: $fired faults fired in st1's servers"
+check faults-fired test "${fired:-0}" -ge 1
 
 # Every consumer ends within its run time plus a margin.
 for k in 0 1; do
