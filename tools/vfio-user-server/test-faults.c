@@ -33,6 +33,15 @@ static int start(struct srv *s, const char *fault, bool negotiate)
 	return fd;
 }
 
+/* Close a started test's connection and stop its server. */
+static void client_end(struct srv *s, int fd)
+{
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(s);
+	}
+}
+
 static int send_get_info(int fd, uint16_t id)
 {
 	return t_send(fd, id, VFIO_USER_DEVICE_GET_INFO, 0, &di, sizeof(di),
@@ -60,10 +69,7 @@ static void fault_hang(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_close_mid(void)
@@ -82,10 +88,7 @@ static void fault_close_mid(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_truncated(void)
@@ -103,10 +106,7 @@ static void fault_truncated(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_oversized(void)
@@ -124,10 +124,7 @@ static void fault_oversized(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_wrong_id(void)
@@ -155,10 +152,7 @@ static void fault_wrong_id(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_wrong_cmd(void)
@@ -176,10 +170,7 @@ static void fault_wrong_cmd(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_errno(const char *name, const char *fault, uint32_t e1,
@@ -211,10 +202,7 @@ static void fault_errno(const char *name, const char *fault, uint32_t e1,
 	t_pass(name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 /* VERSION reply JSON of a server started with @fault. */
@@ -273,10 +261,7 @@ static void fault_json(const char *name, const char *fault)
 out:
 	vus_json_free(j);
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_caps(const char *name, const char *fault, const char *key,
@@ -303,10 +288,7 @@ static void fault_caps(const char *name, const char *fault, const char *key,
 out:
 	vus_json_free(j);
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_no_version_reply(void)
@@ -324,10 +306,7 @@ static void fault_no_version_reply(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 /* BAR2 region info with a large argsz under @fault. */
@@ -364,10 +343,7 @@ static void fault_region_info(const char *name, const char *fault)
 	t_pass(name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_count_too_large(void)
@@ -387,10 +363,7 @@ static void fault_count_too_large(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_exit_after(void)
@@ -416,10 +389,7 @@ static void fault_exit_after(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 /*
@@ -501,10 +471,7 @@ static void fault_dma(const char *name, const char *fault, uint32_t dir,
 	t_pass(__t_name);
 out:
 	t_dma = NULL;
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 /* dma-truncated: the request announces 64 bytes more, then silence. */
@@ -537,10 +504,7 @@ static void fault_dma_truncated(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static long ms_now(void)
@@ -617,10 +581,7 @@ out:
 		close(efd[0]);
 	if (efd[1] >= 0)
 		close(efd[1]);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 /* exit-after:N@CMD counts only CMD. */
@@ -643,10 +604,7 @@ static void fault_exit_after_cmd(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(&s);
-	}
+	client_end(&s, fd);
 }
 
 static void fault_dma_bad_scope(void)
