@@ -259,35 +259,11 @@ int vub_dma_handle(struct vub_device *vd, const struct vfio_user_header *hdr,
 		   void *payload, size_t len)
 {
 	struct vfio_user_dma_region_access *acc = payload;
-	bool write = hdr->cmd == VFIO_USER_DMA_WRITE;
-	struct vub_err err = {};
-	u32 max = vub_dma_xfer_max();
-	int ret;
 
-	if (hdr->cmd != VFIO_USER_DMA_READ && !write) {
-		if (hdr->flags & VFIO_USER_F_NO_REPLY)
-			return 0;
-		return vub_send_reply(vd, hdr, EINVAL, NULL, 0, NULL, 0);
-	}
-
-	ret = vub_check_dma_request(hdr->cmd, payload, len, max, &err);
-	if (ret == -EPROTO) {
-		dev_err_ratelimited(&vd->dev, "bad %s: %s at byte %zu\n",
-				    vub_cmd_name(hdr->cmd), err.msg,
-				    err.offset);
-		return ret;
-	}
-	if (ret) {
-		if (write && (hdr->flags & VFIO_USER_F_NO_REPLY))
-			return 0;
-		return vub_send_reply(vd, hdr, ret == -E2BIG ? E2BIG : EINVAL,
-				      NULL, 0, NULL, 0);
-	}
-	/* Validated: count <= max, and a DMA_WRITE carries count bytes. */
-	if (acc->count > max)
+	/* vub_rx_command() checked it against the same limit. */
+	if (WARN_ON_ONCE(acc->count > vub_dma_xfer_max()))
 		return -EPROTO;
-
-	if (write)
+	if (hdr->cmd == VFIO_USER_DMA_WRITE)
 		return vub_dma_write(vd, hdr, acc, acc->count);
 	return vub_dma_read(vd, hdr, acc, acc->count);
 }

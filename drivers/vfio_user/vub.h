@@ -195,10 +195,10 @@ void vub_vfio_broken(struct vub_device *vd);
 /*
  * A DMA_READ/DMA_WRITE request from the server, called in the receiver
  * kthread with the validated header and payload (@len bytes; already
- * accepted by vub_check_dma_request() with the negotiated
- * max_data_xfer_size).  Answers
- * it with vub_send_reply() (unless NO_REPLY is set on a DMA_WRITE).
- * Returns 0, or -errno if the connection must be considered broken.
+ * accepted by vub_check_dma_request() with the max_data_xfer_size we
+ * proposed, VUB_OUR_MAX_XFER_SIZE).  Answers it with vub_send_reply()
+ * (unless NO_REPLY is set on a DMA_WRITE).  Returns 0, or -errno if the
+ * connection must be considered broken.
  */
 int vub_dma_handle(struct vub_device *vd, const struct vfio_user_header *hdr,
 		   void *payload, size_t len);
