@@ -173,12 +173,16 @@ static void xwrite(int fd, const void *buf, size_t len)
 	}
 }
 
-static int xread(int fd, void *buf, size_t len)
+/*
+ * Receive exactly @len bytes from a stream socket; @flags MSG_WAITALL
+ * makes it one receive per message, like the bridge's receiver.
+ */
+static int recv_full(int fd, void *buf, size_t len, int flags)
 {
 	char *p = buf;
 
 	while (len) {
-		ssize_t n = read(fd, p, len);
+		ssize_t n = recv(fd, p, len, flags);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -188,6 +192,11 @@ static int xread(int fd, void *buf, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+static int xread(int fd, void *buf, size_t len)
+{
+	return recv_full(fd, buf, len, 0);
 }
 
 /* A peer process answering @req-byte messages with @rep bytes. */
@@ -477,23 +486,6 @@ static void uc_send(struct uc *c, uint16_t id, uint16_t cmd, uint32_t flags,
 	}
 }
 
-/* Like the bridge's receiver: one MSG_WAITALL receive per payload. */
-static int recv_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = recv(fd, p, len, MSG_WAITALL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 /* Receives one message (header in c->h, payload in c->rx). */
 static void uc_recv(struct uc *c)
@@ -525,7 +517,7 @@ static void uc_recv(struct uc *c)
 	if (c->h.msg_size < HDR || c->h.msg_size - HDR > c->rxcap)
 		die("bad message size %u", c->h.msg_size);
 	plen = c->h.msg_size - HDR;
-	if (plen && recv_all(c->fd, c->rx, plen))
+	if (plen && recv_full(c->fd, c->rx, plen, MSG_WAITALL))
 		die("short message");
 }
 
