@@ -15,9 +15,14 @@
  *
  * Region fd policy: a region with the MMAP flag must come with exactly
  * one fd, a regular file (memfd, shmem, tmpfs or other file) with an
- * mmap method; anything else fails the bring-up with -EPROTO.  A
- * region with the MMAP flag and no fd is kept, without the MMAP flag.
- * fds on any other reply are closed and counted (stats/unexpected_fds).
+ * mmap method, open for reading and not append-only; anything else
+ * fails the bring-up with -EPROTO.  Mappings of it are writable only if
+ * the region is, the fd is open for writing and the file is not sealed
+ * against writes; the bridge then holds the file's writable-mapping
+ * count for the life of the device, so F_SEAL_WRITE cannot be added
+ * behind its back (mmap.c).  A region with the MMAP flag and no fd is
+ * kept, without the MMAP flag.  fds on any other reply are closed and
+ * counted (stats/unexpected_fds).
  *
  * Every failure caused by the server returns -EPROTO (or -ETIMEDOUT,
  * -ECONNRESET) with a log line saying what was wrong.
@@ -282,9 +287,45 @@ static int bu_device_info(struct vub_bu *bu)
 	return 0;
 }
 
-static bool bu_region_file_ok(struct file *f)
+/*
+ * The consumer maps a region file with the file's own mmap (mmap.c),
+ * after the VFIO core checked the VFIO device file, not this one: the
+ * checks do_mmap() makes on a file are made here, and at mmap time.
+ */
+static int bu_region_file(struct vub_bu *bu, u32 index, struct file *f)
 {
-	return S_ISREG(file_inode(f)->i_mode) && f->f_op && f->f_op->mmap;
+	struct vub_device *vd = bu->vd;
+	struct inode *inode = file_inode(f);
+
+	if (!S_ISREG(inode->i_mode) || !f->f_op || !f->f_op->mmap) {
+		dev_err(&vd->dev, "region %u: the fd is not a mappable regular file\n",
+			index);
+		return -EPROTO;
+	}
+	if (!(f->f_mode & FMODE_READ)) {
+		dev_err(&vd->dev, "region %u: the fd is not open for reading\n",
+			index);
+		return -EPROTO;
+	}
+	if (IS_APPEND(inode)) {
+		dev_err(&vd->dev, "region %u: the file is append-only\n",
+			index);
+		return -EPROTO;
+	}
+	if (!(vd->regions[index].flags & VFIO_USER_REGION_INFO_FLAG_WRITE))
+		return 0;
+	if (!(f->f_mode & FMODE_WRITE)) {
+		dev_warn(&vd->dev, "region %u: the fd is open read-only, mappings will be read-only\n",
+			 index);
+		return 0;
+	}
+	if (vub_file_write_sealed(f) || mapping_map_writable(f->f_mapping)) {
+		dev_warn(&vd->dev, "region %u: the server's file is sealed against writes, mappings will be read-only\n",
+			 index);
+		return 0;
+	}
+	set_bit(index, vd->region_writable);
+	return 0;
 }
 
 static int bu_region(struct vub_bu *bu, u32 index)
@@ -331,11 +372,9 @@ static int bu_region(struct vub_bu *bu, u32 index)
 		r->nr_areas = 0;
 		return 0;
 	}
-	if (!bu_region_file_ok(bu->files[0])) {
-		dev_err(&vd->dev, "region %u: the fd is not a mappable regular file\n",
-			index);
-		return -EPROTO;
-	}
+	ret = bu_region_file(bu, index, bu->files[0]);
+	if (ret)
+		return ret;
 	vd->region_files[index] = bu->files[0];
 	bu->nr_files = 0;
 	return 0;

@@ -11,11 +11,16 @@
  * which waits for a VFIO consumer to close it (see
  * Documentation/lifecycle.rst).
  *
- * vub_devices_lock protects the device list and name uniqueness; it is
- * never held across bring-up or unregistration.
+ * vub_devices_lock protects the device list, name uniqueness and the
+ * published/removing flags; it is never held across bring-up or
+ * unregistration.  A device is published (as nbd_dev_add() does) only
+ * once its creation has fully succeeded: remove and module exit act on
+ * published devices only, so a device is never torn down under its
+ * creator.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/ctype.h>
 #include <linux/cred.h>
 #include <linux/idr.h>
@@ -108,11 +113,16 @@ static void vub_device_release(struct device *dev)
 	struct vub_device *vd = to_vub_device(dev);
 	u32 i;
 
+	WARN_ON(work_pending(&vd->broken_work));
 	vub_conn_free(vd);
 	if (vd->region_files) {
-		for (i = 0; i < vd->info.num_regions; i++)
-			if (vd->region_files[i])
-				fput(vd->region_files[i]);
+		for (i = 0; i < vd->info.num_regions; i++) {
+			if (!vd->region_files[i])
+				continue;
+			if (test_bit(i, vd->region_writable))
+				mapping_unmap_writable(vd->region_files[i]->f_mapping);
+			fput(vd->region_files[i]);
+		}
 	}
 	kfree(vd->region_files);
 	kfree(vd->regions);
@@ -301,6 +311,10 @@ static int vub_device_create(const struct vub_add_args *a)
 	dev_info(&vd->dev, "%s: protocol %u.%u, %u regions, %u irq indexes, server pid %d\n",
 		 vd->socket_path, vd->major, vd->minor, vd->info.num_regions,
 		 vd->info.num_irqs, pid_nr(vd->server_pid));
+	/* Last: from here on "remove" may free @vd at any time. */
+	mutex_lock(&vub_devices_lock);
+	vd->published = true;
+	mutex_unlock(&vub_devices_lock);
 	return 0;
 
 err:
@@ -327,9 +341,15 @@ static int vub_device_remove(const char *name)
 
 	mutex_lock(&vub_devices_lock);
 	vd = vub_find_locked(name);
-	if (!vd || vd->removing || !device_is_registered(&vd->dev)) {
+	if (!vd || vd->removing) {
 		mutex_unlock(&vub_devices_lock);
 		return -ENODEV;
+	}
+	if (!vd->published) {
+		mutex_unlock(&vub_devices_lock);
+		pr_err_ratelimited("remove: %s is still being created, try again\n",
+				   name);
+		return -EBUSY;
 	}
 	vd->removing = true;
 	mutex_unlock(&vub_devices_lock);
@@ -385,7 +405,8 @@ static int vub_parse_add(char *s, struct vub_add_args *a)
 			if (vub_parse_uint(val, &a->reset_timeout_ms))
 				return -EINVAL;
 		} else if (!strcmp(tok, "server_uid")) {
-			if (kstrtou32(val, 0, &a->server_uid))
+			/* Decimal, as uids are everywhere else. */
+			if (kstrtou32(val, 10, &a->server_uid))
 				return -EINVAL;
 			a->has_server_uid = true;
 		} else {
@@ -402,6 +423,9 @@ static ssize_t add_store(vub_bus_attr_bus_t *bus, const char *buf,
 	char *s;
 	int ret;
 
+	/* As nbd: the file mode is not the only gate. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	s = kstrndup(buf, count, GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
@@ -420,6 +444,8 @@ static ssize_t remove_store(vub_bus_attr_bus_t *bus, const char *buf,
 	char *s;
 	int ret;
 
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	s = kstrndup(buf, count, GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
@@ -433,16 +459,24 @@ static BUS_ATTR_WO(remove);
 
 /* ---- module init and exit -------------------------------------------- */
 
+/*
+ * Remove every device.  Called once add and remove are gone (their
+ * writers drained), so every device left is published.
+ */
 static void vub_destroy_all(void)
 {
-	struct vub_device *vd;
+	struct vub_device *vd, *it;
 
 	for (;;) {
+		vd = NULL;
 		mutex_lock(&vub_devices_lock);
-		vd = list_first_entry_or_null(&vub_devices, struct vub_device,
-					      node);
-		if (vd)
+		list_for_each_entry(it, &vub_devices, node) {
+			if (WARN_ON(!it->published) || it->removing)
+				continue;
+			vd = it;
 			vd->removing = true;
+			break;
+		}
 		mutex_unlock(&vub_devices_lock);
 		if (!vd)
 			break;
@@ -463,12 +497,13 @@ int vub_bus_init(const char *sockets)
 	ret = driver_register(&vub_driver);
 	if (ret)
 		goto err_bus;
-	ret = bus_create_file(&vub_bus, &bus_attr_add);
-	if (ret)
-		goto err_drv;
+	/* remove first, so that add goes first on the way back. */
 	ret = bus_create_file(&vub_bus, &bus_attr_remove);
 	if (ret)
-		goto err_add;
+		goto err_drv;
+	ret = bus_create_file(&vub_bus, &bus_attr_add);
+	if (ret)
+		goto err_remove;
 
 	if (!sockets || !*sockets)
 		return 0;
@@ -490,10 +525,14 @@ int vub_bus_init(const char *sockets)
 	if (!ret)
 		return 0;
 err_devs:
-	bus_remove_file(&vub_bus, &bus_attr_remove);
-	vub_destroy_all();
-err_add:
+	/*
+	 * As vub_bus_exit(): add first (waiting for its writers), so that
+	 * no device is still being created when the others are destroyed.
+	 */
 	bus_remove_file(&vub_bus, &bus_attr_add);
+	vub_destroy_all();
+err_remove:
+	bus_remove_file(&vub_bus, &bus_attr_remove);
 err_drv:
 	driver_unregister(&vub_driver);
 err_bus:

@@ -90,12 +90,57 @@ enum vub_state vub_state(struct vub_device *vd)
 	return vd->conn ? READ_ONCE(vd->conn->state) : VUB_STATE_BRINGUP;
 }
 
+/*
+ * Every change of the connection state goes through here, under the
+ * pending table's lock.  Legal: BRINGUP -> READY (the receiver
+ * starts), BRINGUP/READY -> BROKEN, and anything -> CLOSING.  Returns
+ * false, and changes nothing, for a transition that is not allowed
+ * (BROKEN or CLOSING are final, READY is reached once); callers that
+ * race with others (breaking, closing) rely on that, so only a
+ * transition nobody could have raced with warns.
+ */
+static bool vub_conn_set_state(struct vub_device *vd, enum vub_state to)
+{
+	struct vub_conn *c = vd->conn;
+	enum vub_state from = c->state;
+	bool ok;
+
+	lockdep_assert_held(&c->pending.xa_lock);
+	switch (to) {
+	case VUB_STATE_READY:
+		ok = from == VUB_STATE_BRINGUP;
+		break;
+	case VUB_STATE_BROKEN:
+		ok = from == VUB_STATE_BRINGUP || from == VUB_STATE_READY;
+		break;
+	case VUB_STATE_CLOSING:
+		ok = true;
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (!ok) {
+		/* Only BROKEN/CLOSING -> BROKEN is a benign race. */
+		WARN_ONCE(to != VUB_STATE_BROKEN,
+			  "vfio_user: illegal state change %s -> %s\n",
+			  vub_state_name(from), vub_state_name(to));
+		return false;
+	}
+	if (from != to)
+		dev_dbg(&vd->dev, "state %s -> %s\n", vub_state_name(from),
+			vub_state_name(to));
+	WRITE_ONCE(c->state, to);
+	return true;
+}
+
 /* Fail every pending request with @err; xa_lock held. */
 static void vub_fail_pending_locked(struct vub_conn *c, int err)
 {
 	unsigned long idx;
 	void *entry;
 
+	lockdep_assert_held(&c->pending.xa_lock);
 	xa_for_each(&c->pending, idx, entry) {
 		__xa_erase(&c->pending, idx);
 		if (!xa_is_value(entry)) {
@@ -112,21 +157,25 @@ void vub_set_broken(struct vub_device *vd, int err, const char *why)
 	struct vub_conn *c = vd->conn;
 
 	xa_lock(&c->pending);
-	if (c->state == VUB_STATE_BROKEN || c->state == VUB_STATE_CLOSING) {
+	if (!vub_conn_set_state(vd, VUB_STATE_BROKEN)) {
 		xa_unlock(&c->pending);
 		return;
 	}
-	WRITE_ONCE(c->state, VUB_STATE_BROKEN);
 	c->broken_err = err;
 	vub_fail_pending_locked(c, err);
+	/*
+	 * Scheduled under the lock: once vub_conn_shutdown() has moved to
+	 * CLOSING, nothing schedules the work any more, so its
+	 * cancel_work_sync() leaves none behind for the release.  The
+	 * barrier pairs with the one in the bus probe (vfio_ready).
+	 */
+	smp_mb();
+	schedule_work(&vd->broken_work);
 	xa_unlock(&c->pending);
 
 	dev_err(&vd->dev, "connection to %s broken (%pe): %s\n",
 		vd->socket_path, ERR_PTR(err), why);
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
-	/* Pairs with the barrier in the bus probe (vfio_ready). */
-	smp_mb();
-	schedule_work(&vd->broken_work);
 }
 
 /* Unix socket errors that happen before any byte is queued. */
@@ -148,20 +197,18 @@ static bool vub_send_err_is_clean(int err)
 
 int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 		  const void *p1, size_t l1, const void *p2, size_t l2,
-		  const int *fds, unsigned int nr_fds)
+		  struct file *const *files, unsigned int nr_files)
 {
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * VUB_OUR_MAX_MSG_FDS)];
-	} cm;
 	struct vub_conn *c = vd->conn;
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 	struct kvec vec[3];
 	sigset_t blocked, old;
 	size_t total = HDR_SIZE + l1 + l2;
+	long timeo;
 	int n = 0, ret;
 
-	if (nr_fds > VUB_OUR_MAX_MSG_FDS || total > U32_MAX)
+	if (nr_files > VUB_OUR_MAX_MSG_FDS || total > U32_MAX ||
+	    (nr_files && total > VUB_FDPASS_MAX_MSG))
 		return -EINVAL;
 	h->msg_size = total;
 	vec[n++] = (struct kvec){ .iov_base = h, .iov_len = HDR_SIZE };
@@ -169,21 +216,6 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 		vec[n++] = (struct kvec){ .iov_base = (void *)p1, .iov_len = l1 };
 	if (l2)
 		vec[n++] = (struct kvec){ .iov_base = (void *)p2, .iov_len = l2 };
-	if (nr_fds) {
-		memset(&cm, 0, sizeof(cm));
-		cm.hdr.cmsg_level = SOL_SOCKET;
-		cm.hdr.cmsg_type = SCM_RIGHTS;
-		cm.hdr.cmsg_len = CMSG_LEN(sizeof(int) * nr_fds);
-		/*
-		 * Address the payload through buf, not CMSG_DATA(&cm.hdr):
-		 * FORTIFY_SOURCE (6.12+) would see a write past the end of
-		 * struct cmsghdr and WARN.
-		 */
-		memcpy(cm.buf + CMSG_ALIGN(sizeof(struct cmsghdr)), fds,
-		       sizeof(int) * nr_fds);
-		msg.msg_control = &cm;
-		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nr_fds);
-	}
 
 	if (mutex_lock_killable(&c->send_lock))
 		return -EINTR;
@@ -192,7 +224,7 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 		mutex_unlock(&c->send_lock);
 		return -EIO;
 	}
-	trace_vub_msg_send(vd, h, nr_fds);
+	trace_vub_msg_send(vd, h, nr_files);
 	/*
 	 * Only SIGKILL may interrupt a send: a consumer such as QEMU gets
 	 * signals all the time and a message cut short would desynchronise
@@ -200,8 +232,13 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 	 */
 	siginitsetinv(&blocked, sigmask(SIGKILL));
 	sigprocmask(SIG_SETMASK, &blocked, &old);
-	c->sock->sk->sk_sndtimeo = msecs_to_jiffies(READ_ONCE(vd->timeout_ms));
-	ret = kernel_sendmsg(c->sock, &msg, vec, n, total);
+	timeo = msecs_to_jiffies(READ_ONCE(vd->timeout_ms));
+	c->sock->sk->sk_sndtimeo = timeo;
+	if (nr_files)
+		ret = vub_fdpass_send(c->sock, vec, n, total, files, nr_files,
+				      timeo);
+	else
+		ret = kernel_sendmsg(c->sock, &msg, vec, n, total);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	mutex_unlock(&c->send_lock);
 
@@ -256,7 +293,7 @@ static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
 
 static int vub_xfer(struct vub_device *vd, u16 cmd,
 		    const void *p1, size_t l1, const void *p2, size_t l2,
-		    const int *fds, unsigned int nr_fds,
+		    struct file *const *files, unsigned int nr_files,
 		    void *reply, size_t reply_max, size_t *reply_len)
 {
 	struct vub_conn *c = vd->conn;
@@ -272,7 +309,7 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 	long left;
 	int ret;
 
-	if (nr_fds > vd->caps.max_msg_fds ||
+	if (nr_files > vd->caps.max_msg_fds ||
 	    l1 + l2 > VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size) - HDR_SIZE)
 		return -EINVAL;
 	init_completion(&req.done);
@@ -298,7 +335,7 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 	req.hdr.msg_id = id;
 	atomic64_inc(&vd->stats.requests);
 
-	ret = vub_conn_send(vd, &req.hdr, p1, l1, p2, l2, fds, nr_fds);
+	ret = vub_conn_send(vd, &req.hdr, p1, l1, p2, l2, files, nr_files);
 	if (ret) {
 		if (!vub_claim(c, &req, NULL))
 			wait_for_completion(&req.done);
@@ -338,10 +375,10 @@ out:
 
 int vub_request(struct vub_device *vd, u16 cmd,
 		const void *payload, size_t len,
-		const int *fds, unsigned int nr_fds,
+		struct file *const *files, unsigned int nr_files,
 		void *reply, size_t reply_max, size_t *reply_len)
 {
-	return vub_xfer(vd, cmd, payload, len, NULL, 0, fds, nr_fds,
+	return vub_xfer(vd, cmd, payload, len, NULL, 0, files, nr_files,
 			reply, reply_max, reply_len);
 }
 
@@ -447,14 +484,20 @@ static int vub_rx_reply(struct vub_device *vd,
 		return 0;
 	}
 
-	/* Claimed: we must complete it, and not block before that. */
+	/*
+	 * Claimed: we must complete it, and not block before that.  @req
+	 * lives on the waiter's stack: not a byte of it may be touched
+	 * after complete().
+	 */
 	req = entry;
 	ret = vub_check_reply_header(&req->hdr, h, &srv_errno, &err);
 	if (ret < 0 || len > req->reply_max) {
+		u16 cmd = req->hdr.cmd;
+
 		req->err = -EPROTO;
 		complete(&req->done);
 		dev_err(&vd->dev, "bad reply to %s (msg_id %u): %s\n",
-			vub_cmd_name(req->hdr.cmd), h->msg_id,
+			vub_cmd_name(cmd), h->msg_id,
 			ret < 0 ? err.msg : "payload larger than expected");
 		vub_set_broken(vd, -EPROTO, "invalid reply");
 		return -EPROTO;
@@ -708,6 +751,17 @@ static void vub_sk_state_change(struct sock *sk)
 	vub_sk_wake(sk, false);
 }
 
+/*
+ * Something to read and the reader token taken.  A waiter holding the
+ * token wakes rx_wq when it gives the token back with data queued, so
+ * the receiver sleeps (interruptibly, not in mutex_lock()) instead of
+ * blocking behind a waiter that may wait as long as its timeout.
+ */
+static bool vub_rx_take_token(struct vub_conn *c)
+{
+	return vub_rx_ready(c) && mutex_trylock(&c->rx_lock);
+}
+
 static int vub_rx_thread(void *arg)
 {
 	struct vub_device *vd = arg;
@@ -715,11 +769,15 @@ static int vub_rx_thread(void *arg)
 	int ret = 0;
 
 	while (!ret) {
+		bool token = false;
+
 		wait_event_interruptible(c->rx_wq, kthread_should_stop() ||
-					 vub_rx_ready(c));
-		if (kthread_should_stop())
-			break;
-		mutex_lock(&c->rx_lock);
+					 (token = vub_rx_take_token(c)));
+		if (!token) {
+			if (kthread_should_stop())
+				break;
+			continue;
+		}
 		while (!ret && vub_rx_ready(c))
 			ret = vub_rx_one(vd);
 		mutex_unlock(&c->rx_lock);
@@ -811,7 +869,7 @@ int vub_conn_start(struct vub_device *vd)
 		xa_unlock(&c->pending);
 		return c->broken_err ?: -EIO;
 	}
-	WRITE_ONCE(c->state, VUB_STATE_READY);
+	vub_conn_set_state(vd, VUB_STATE_READY);
 	xa_unlock(&c->pending);
 
 	t = kthread_run(vub_rx_thread, vd, "vub-rx/%s", dev_name(&vd->dev));
@@ -833,7 +891,7 @@ void vub_conn_shutdown(struct vub_device *vd)
 	if (!c)
 		return;
 	xa_lock(&c->pending);
-	WRITE_ONCE(c->state, VUB_STATE_CLOSING);
+	vub_conn_set_state(vd, VUB_STATE_CLOSING);
 	vub_fail_pending_locked(c, -EIO);
 	xa_unlock(&c->pending);
 	if (c->sock) {

@@ -54,13 +54,37 @@ struct vub_conn {
 	size_t rx_size;
 };
 
-/*
- * Write one message: @h (msg_size filled in here) followed by @p1/@l1
- * and @p2/@l2, with @fds (numbers in current->files) as SCM_RIGHTS.
- * A short write breaks the device.
+/**
+ * vub_conn_send() - write one message to the server
+ * @vd: the device
+ * @h: the header; its msg_size is filled in here
+ * @p1: first part of the payload, @l1 bytes (may be NULL if @l1 is 0)
+ * @l1: length of @p1
+ * @p2: second part of the payload, @l2 bytes (may be NULL if @l2 is 0)
+ * @l2: length of @p2
+ * @files: files to pass with SCM_RIGHTS (fdpass.c), referenced by the
+ *	caller; exactly these files reach the server
+ * @nr_files: their number, at most %VUB_OUR_MAX_MSG_FDS; a message with
+ *	files is at most %VUB_FDPASS_MAX_MSG bytes
+ *
+ * Messages never interleave on the stream.  Only SIGKILL interrupts a
+ * send; the device's timeout bounds a server that stops reading.  A
+ * message cut short, or a server that does not read within the
+ * timeout, breaks the device.
+ *
+ * Context: process context; takes the send lock (killably).
+ * Return: 0, -EIO (device broken or closing), -ETIMEDOUT, -EINTR
+ * (SIGKILL), or an error of the socket layer that sent nothing.
  */
 int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 		  const void *p1, size_t l1, const void *p2, size_t l2,
-		  const int *fds, unsigned int nr_fds);
+		  struct file *const *files, unsigned int nr_files);
+
+/* The largest message that carries files: SET_IRQS, DMA_MAP headers. */
+#define VUB_FDPASS_MAX_MSG	512
+
+int vub_fdpass_send(struct socket *sock, struct kvec *vec, size_t nvec,
+		    size_t len, struct file *const *files,
+		    unsigned int nr_files, long timeo);
 
 #endif /* _VFIO_USER_CONN_H */

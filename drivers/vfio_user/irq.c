@@ -3,12 +3,13 @@
  * vfio_user: interrupts.
  *
  * VFIO_DEVICE_SET_IRQS is forwarded to the server as SET_IRQS.  The
- * consumer's eventfds are passed to the server with SCM_RIGHTS from
- * inside the ioctl (the fd numbers are the caller's, which is the
- * context the socket code looks them up in), as QEMU's own vfio-user
- * client does: the server signals them directly, so an interrupt costs
- * no bridge work.  Arrays are split into runs of valid fds (chunked by
- * the negotiated max_msg_fds) and runs of -1 (de-assign, no fds).
+ * consumer's eventfds are passed to the server with SCM_RIGHTS, as
+ * QEMU's own vfio-user client does: the server signals them directly,
+ * so an interrupt costs no bridge work.  The fd numbers are turned into
+ * files once, checked to be eventfds, and exactly those files are sent
+ * (fdpass.c), so another thread of the consumer cannot swap them.
+ * Arrays are split into runs of eventfds (chunked by the negotiated
+ * max_msg_fds) and runs of -1 (de-assign, no fds).
  *
  * ERR and REQ of a PCI device are the bridge's own: it keeps the
  * consumer's eventfds to report a broken server (ERR) and to ask for
@@ -25,6 +26,8 @@
  */
 #include <linux/bitops.h>
 #include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/nospec.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "compat.h"
@@ -84,14 +87,15 @@ long vub_ioctl_get_irq_info(struct vub_vfio *vv, void __user *arg)
 		return -EFAULT;
 	if (info.argsz < minsz || info.index >= vub_vfio_num_irqs(vd))
 		return -EINVAL;
+	info.index = array_index_nospec(info.index, vub_vfio_num_irqs(vd));
 	vub_irq_describe(vd, info.index, &info.flags, &info.count);
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-/* One SET_IRQS message; @fds (fd numbers of current) or @bools. */
+/* One SET_IRQS message; with @files (eventfds or relays) or @bools. */
 static int vub_send_set_irqs(struct vub_device *vd, u32 flags, u32 index,
-			     u32 start, u32 count, const int *fds,
-			     unsigned int nr_fds, const u8 *bools)
+			     u32 start, u32 count, struct file *const *files,
+			     unsigned int nr_files, const u8 *bools)
 {
 	struct vfio_user_irq_set req;
 	struct vub_err err = {};
@@ -107,7 +111,7 @@ static int vub_send_set_irqs(struct vub_device *vd, u32 flags, u32 index,
 				   &rlen);
 	else
 		ret = vub_request(vd, VFIO_USER_DEVICE_SET_IRQS, &req,
-				  sizeof(req), fds, nr_fds, rep, sizeof(rep),
+				  sizeof(req), files, nr_files, rep, sizeof(rep),
 				  &rlen);
 	if (ret)
 		return ret;
@@ -116,10 +120,10 @@ static int vub_send_set_irqs(struct vub_device *vd, u32 flags, u32 index,
 	return 0;
 }
 
-int vub_irq_send_fds(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
-		     u32 count, const int *fds)
+int vub_irq_send_files(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
+		       u32 count, struct file *const *files)
 {
-	return vub_send_set_irqs(vv->vd, flags, index, start, count, fds,
+	return vub_send_set_irqs(vv->vd, flags, index, start, count, files,
 				 count, NULL);
 }
 
@@ -139,30 +143,56 @@ static int vub_irq_disable(struct vub_vfio *vv, u32 index)
 	return ret;
 }
 
-/* Each fd of @fds is -1 (or negative: de-assign) or an eventfd. */
-static int vub_check_eventfds(const s32 *fds, u32 count)
+static void vub_irq_put_files(struct file **files, u32 count)
 {
-	struct eventfd_ctx *ctx;
 	u32 i;
 
-	for (i = 0; i < count; i++) {
-		if (fds[i] < 0)
-			continue;
-		ctx = eventfd_ctx_fdget(fds[i]);
-		if (IS_ERR(ctx))
-			return PTR_ERR(ctx);
-		eventfd_ctx_put(ctx);
-	}
-	return 0;
+	for (i = 0; i < count; i++)
+		if (files[i])
+			fput(files[i]);
+	kfree(files);
 }
 
 /*
- * DATA_EVENTFD for [start, start + count): runs of valid fds go with
- * their fds, at most max_msg_fds per message; runs of negative entries
+ * The files of the fd numbers @fds: NULL for a negative number
+ * (de-assign), else the eventfd's file, referenced.  The numbers are
+ * looked up once, here; everything after works on these files.
+ */
+static struct file **vub_irq_get_files(const s32 *fds, u32 count)
+{
+	struct file **files;
+	u32 i;
+
+	files = kcalloc(count, sizeof(*files), GFP_KERNEL);
+	if (!files)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < count; i++) {
+		struct eventfd_ctx *ctx;
+
+		if (fds[i] < 0)
+			continue;
+		files[i] = fget(fds[i]);
+		if (!files[i]) {
+			vub_irq_put_files(files, count);
+			return ERR_PTR(-EBADF);
+		}
+		ctx = eventfd_ctx_fileget(files[i]);
+		if (IS_ERR(ctx)) {
+			vub_irq_put_files(files, count);
+			return ERR_CAST(ctx);
+		}
+		eventfd_ctx_put(ctx);
+	}
+	return files;
+}
+
+/*
+ * DATA_EVENTFD for [start, start + count): runs of eventfds go with
+ * their files, at most max_msg_fds per message; runs of NULL entries
  * go as DATA_EVENTFD without fds, which de-assigns them.
  */
 static int vub_forward_eventfds(struct vub_vfio *vv, u32 flags, u32 index,
-				u32 start, u32 count, const s32 *fds)
+				u32 start, u32 count, struct file *const *files)
 {
 	struct vub_device *vd = vv->vd;
 	/* Negotiated (<= ours <= SCM_MAX_FD); bounded again at use. */
@@ -172,14 +202,11 @@ static int vub_forward_eventfds(struct vub_vfio *vv, u32 flags, u32 index,
 	u32 i = 0, j, k, n;
 	int ret;
 
-	ret = vub_check_eventfds(fds, count);
-	if (ret)
-		return ret;
-
+	lockdep_assert_held(&vv->irq_lock);
 	while (i < count) {
-		bool valid = fds[i] >= 0;
+		bool valid = files[i];
 
-		for (j = i; j < count && (fds[j] >= 0) == valid; j++)
+		for (j = i; j < count && !!files[j] == valid; j++)
 			;
 		if (!valid) {
 			ret = vub_send_set_irqs(vd, flags, index, start + i,
@@ -192,10 +219,11 @@ static int vub_forward_eventfds(struct vub_vfio *vv, u32 flags, u32 index,
 			n = min(j - k, max_fds);
 			if (READ_ONCE(vub_irq_relay)) {
 				ret = vub_relay_send(vv, flags, index,
-						     start + k, n, fds + k);
+						     start + k, n, files + k);
 			} else {
-				ret = vub_irq_send_fds(vv, flags, index,
-						       start + k, n, fds + k);
+				ret = vub_irq_send_files(vv, flags, index,
+							 start + k, n,
+							 files + k);
 				vub_relay_revoke_range(vv, index, start + k, n);
 			}
 			if (ret)
@@ -207,9 +235,10 @@ static int vub_forward_eventfds(struct vub_vfio *vv, u32 flags, u32 index,
 	return 0;
 }
 
+/* @files: for DATA_EVENTFD, the checked eventfds (vub_irq_get_files()). */
 static int vub_forward_set_irqs(struct vub_vfio *vv,
 				const struct vfio_irq_set *hdr,
-				const void *data)
+				const void *data, struct file *const *files)
 {
 	u32 type = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
@@ -224,7 +253,7 @@ static int vub_forward_set_irqs(struct vub_vfio *vv,
 	}
 	if (type == VFIO_IRQ_SET_DATA_EVENTFD)
 		return vub_forward_eventfds(vv, hdr->flags, hdr->index,
-					    hdr->start, hdr->count, data);
+					    hdr->start, hdr->count, files);
 	return vub_send_set_irqs(vv->vd, hdr->flags, hdr->index, hdr->start,
 				 hdr->count, NULL, 0,
 				 type == VFIO_IRQ_SET_DATA_BOOL ? data : NULL);
@@ -273,14 +302,15 @@ void vub_irq_signal_req(struct vub_vfio *vv)
 
 /* ERR / REQ (PCI): one vector, TRIGGER only, as vfio-pci. */
 static int vub_set_bridge_irq(struct vub_vfio *vv,
-			      const struct vfio_irq_set *hdr, const void *data)
+			      const struct vfio_irq_set *hdr, const void *data,
+			      struct file *const *files)
 {
 	u32 type = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 	bool server = vub_irq_server_count(vv->vd, hdr->index) > 0;
 	struct eventfd_ctx *ctx = NULL;
-	s32 fd;
 	int ret;
 
+	lockdep_assert_held(&vv->irq_lock);
 	if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
 	    VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
@@ -304,15 +334,14 @@ static int vub_set_bridge_irq(struct vub_vfio *vv,
 		return 0;
 	}
 
-	fd = *(const s32 *)data;
-	if (fd >= 0) {
-		ctx = eventfd_ctx_fdget(fd);
+	if (files[0]) {
+		ctx = eventfd_ctx_fileget(files[0]);
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
 	}
 	if (server) {
 		ret = vub_forward_eventfds(vv, hdr->flags, hdr->index, 0, 1,
-					   &fd);
+					   files);
 		if (ret) {
 			if (ctx)
 				eventfd_ctx_put(ctx);
@@ -328,6 +357,7 @@ long vub_ioctl_set_irqs(struct vub_vfio *vv, void __user *arg)
 	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
 	struct vub_device *vd = vv->vd;
 	struct vfio_irq_set hdr;
+	struct file **files = NULL;
 	size_t data_size = 0;
 	u32 flags, max;
 	void *data = NULL;
@@ -337,6 +367,7 @@ long vub_ioctl_set_irqs(struct vub_vfio *vv, void __user *arg)
 		return -EFAULT;
 	if (hdr.argsz < minsz || hdr.index >= vub_vfio_num_irqs(vd))
 		return -EINVAL;
+	hdr.index = array_index_nospec(hdr.index, vub_vfio_num_irqs(vd));
 	vub_irq_describe(vd, hdr.index, &flags, &max);
 	ret = vfio_set_irqs_validate_and_prepare(&hdr, max,
 						 vub_vfio_num_irqs(vd),
@@ -351,14 +382,30 @@ long vub_ioctl_set_irqs(struct vub_vfio *vv, void __user *arg)
 		if (IS_ERR(data))
 			return PTR_ERR(data);
 	}
+	if (hdr.count &&
+	    (hdr.flags & VFIO_IRQ_SET_DATA_TYPE_MASK) == VFIO_IRQ_SET_DATA_EVENTFD) {
+		files = vub_irq_get_files(data, hdr.count);
+		if (IS_ERR(files)) {
+			kfree(data);
+			return PTR_ERR(files);
+		}
+	}
 
-	mutex_lock(&vv->irq_lock);
+	/*
+	 * Killable: a reset holds the lock for as long as the server
+	 * takes to answer (reset_timeout_ms).
+	 */
+	ret = mutex_lock_killable(&vv->irq_lock);
+	if (ret)
+		goto out;
 	if (vub_irq_bridge_owned(vd, hdr.index))
-		ret = vub_set_bridge_irq(vv, &hdr, data);
+		ret = vub_set_bridge_irq(vv, &hdr, data, files);
 	else
-		ret = vub_forward_set_irqs(vv, &hdr, data);
+		ret = vub_forward_set_irqs(vv, &hdr, data, files);
 	mutex_unlock(&vv->irq_lock);
-
+out:
+	if (files)
+		vub_irq_put_files(files, hdr.count);
 	kfree(data);
 	return ret;
 }

@@ -116,60 +116,37 @@ static const struct file_operations vub_relay_fops = {
 };
 
 /*
- * A relay for the eventfd @efd (an fd number of current), installed as
- * a new fd in current->files so that it can go out with SCM_RIGHTS.
- * Returns that fd and the relay in *@rp, or a negative error.
+ * A relay file for the eventfd file @efile, to go out with SCM_RIGHTS.
+ * Returns the file (our reference) and the relay in *@rp.
  */
-static int vub_relay_open(s32 efd, struct vub_relay **rp)
+static struct file *vub_relay_open(struct file *efile, struct vub_relay **rp)
 {
 	struct eventfd_ctx *ctx;
 	struct vub_relay *r;
 	struct file *file;
-	int fd;
 
-	ctx = eventfd_ctx_fdget(efd);
+	ctx = eventfd_ctx_fileget(efile);
 	if (IS_ERR(ctx))
-		return PTR_ERR(ctx);
+		return ERR_CAST(ctx);
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r) {
 		eventfd_ctx_put(ctx);
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	}
 	kref_init(&r->ref);		/* the table's */
 	spin_lock_init(&r->lock);
 	r->ctx = ctx;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		goto err;
 	kref_get(&r->ref);		/* the file's, dropped by release */
 	file = anon_inode_getfile("[vfio-user-irq]", &vub_relay_fops, r,
 				  O_WRONLY);
 	if (IS_ERR(file)) {
 		kref_put(&r->ref, vub_relay_free);
-		put_unused_fd(fd);
-		fd = PTR_ERR(file);
-		goto err;
+		vub_relay_revoke(r);
+		return file;
 	}
-	fd_install(fd, file);
 	*rp = r;
-	return fd;
-err:
-	vub_relay_revoke(r);
-	return fd;
-}
-
-/*
- * Take @fd out of current->files again.  Another thread of the consumer
- * may have closed or replaced it meanwhile: then this closes whatever
- * it put there, which is that process's own business.
- */
-static void vub_relay_close_fd(int fd)
-{
-	struct file *file = vub_file_close_fd(fd);
-
-	if (file)
-		fput(file);
+	return file;
 }
 
 /* Put @r in the table for (@index, @vector), revoking the old one. */
@@ -213,35 +190,46 @@ void vub_relay_revoke_all(struct vub_vfio *vv)
 			       VUB_MAX_IRQ_INDEXES * VUB_MAX_IRQ_COUNT);
 }
 
-/*
+/**
+ * vub_relay_send() - assign vectors relay files instead of eventfds
+ * @vv: the device
+ * @flags: the SET_IRQS flags (DATA_EVENTFD and the action)
+ * @index: the interrupt index
+ * @start: first vector
+ * @n: number of vectors, at most %VUB_OUR_MAX_MSG_FDS
+ * @efiles: the consumer's eventfd files for them, all present
+ *
  * SET_IRQS DATA_EVENTFD for [@start, @start + @n) of @index with relay
- * files for the eventfds @efds (fd numbers of current, all valid, @n at
- * most VUB_OUR_MAX_MSG_FDS).  On success the new relays replace the old
- * ones; on failure they, and the old ones, are revoked: what the server
- * holds is unknown.
+ * files for @efiles.  On success the new relays replace the old ones;
+ * on failure they, and the old ones, are revoked: what the server holds
+ * is unknown.
+ *
+ * Context: process context, the device's irq_lock held.
+ * Return: 0 or -errno, as vub_request().
  */
 int vub_relay_send(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
-		   u32 n, const s32 *efds)
+		   u32 n, struct file *const *efiles)
 {
 	struct vub_relay *r[VUB_OUR_MAX_MSG_FDS];
-	int fds[VUB_OUR_MAX_MSG_FDS];
+	struct file *files[VUB_OUR_MAX_MSG_FDS];
 	u32 k, made = 0;
 	int ret = 0;
 
+	lockdep_assert_held(&vv->irq_lock);
 	if (WARN_ON_ONCE(n > VUB_OUR_MAX_MSG_FDS))
 		return -EINVAL;
 	for (k = 0; k < n; k++) {
-		fds[k] = vub_relay_open(efds[k], &r[k]);
-		if (fds[k] < 0) {
-			ret = fds[k];
+		files[k] = vub_relay_open(efiles[k], &r[k]);
+		if (IS_ERR(files[k])) {
+			ret = PTR_ERR(files[k]);
 			break;
 		}
 		made++;
 	}
 	if (!ret)
-		ret = vub_irq_send_fds(vv, flags, index, start, n, fds);
+		ret = vub_irq_send_files(vv, flags, index, start, n, files);
 	for (k = 0; k < made; k++) {
-		vub_relay_close_fd(fds[k]);
+		fput(files[k]);
 		if (ret)
 			vub_relay_revoke(r[k]);
 		else

@@ -58,7 +58,7 @@ static int vub_param_set_uid(const char *val, const struct kernel_param *kp)
 	int v;
 	int ret;
 
-	ret = kstrtoint(val, 0, &v);
+	ret = kstrtoint(val, 10, &v);	/* uids are decimal */
 	if (ret)
 		return ret;
 	if (v < -1)
@@ -79,10 +79,14 @@ static int __init vfio_user_init(void)
 {
 	int ret;
 
+	ret = vub_fdpass_init();
+	if (ret)
+		return ret;
 	vub_debugfs_init();
 	ret = vub_bus_init(vub_param_socket);
 	if (ret) {
 		vub_debugfs_exit();
+		vub_fdpass_exit();
 		return ret;
 	}
 	pr_info("vfio-user bridge version " VFIO_USER_DRV_VERSION " loaded\n");
@@ -93,6 +97,7 @@ static void __exit vfio_user_exit(void)
 {
 	vub_bus_exit();
 	vub_debugfs_exit();
+	vub_fdpass_exit();
 	pr_info("vfio-user bridge unloaded\n");
 }
 

@@ -7,6 +7,7 @@
  * each.  Everything the server said at bring-up was validated then;
  * the sizes are bounded again here, where they are used.
  */
+#include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -57,14 +58,18 @@ u32 vub_vfio_num_irqs(struct vub_device *vd)
 	return n;
 }
 
-/* The server's region @index, or NULL (absent, or beyond its list). */
+/*
+ * The server's region @index, or NULL (absent, or beyond its list).
+ * @index comes from the consumer: clamped under speculation too.
+ */
 const struct vub_region *vub_vfio_region(struct vub_device *vd, u32 index)
 {
+	u32 n = vub_server_regions(vd);
 	const struct vub_region *r;
 
-	if (index >= vub_server_regions(vd))
+	if (index >= n)
 		return NULL;
-	r = &vd->regions[index];
+	r = &vd->regions[array_index_nospec(index, n)];
 	return r->size ? r : NULL;
 }
 
@@ -126,12 +131,22 @@ static int vub_add_type_cap(const struct vub_region *r,
 	return vfio_info_add_capability(caps, &cap.header, sizeof(cap));
 }
 
+/* The server's file for region @index (a consumer index), or NULL. */
+struct file *vub_vfio_region_file(struct vub_device *vd, u32 index)
+{
+	u32 n = vub_server_regions(vd);
+
+	if (index >= n || !vd->region_files)
+		return NULL;
+	return vd->region_files[array_index_nospec(index, n)];
+}
+
 /* True if mmap of region @index can be offered (server fd present). */
 static bool vub_region_mmappable(struct vub_device *vd,
 				 const struct vub_region *r, u32 index)
 {
 	return (r->flags & VFIO_USER_REGION_INFO_FLAG_MMAP) &&
-	       vd->region_files && vd->region_files[index];
+	       vub_vfio_region_file(vd, index);
 }
 
 /*
@@ -149,6 +164,8 @@ int vub_region_info_caps(struct vfio_device *vdev,
 
 	if (info->index >= vub_vfio_num_regions(vd))
 		return -EINVAL;
+	info->index = array_index_nospec(info->index,
+					 vub_vfio_num_regions(vd));
 
 	info->offset = VUB_INDEX_TO_OFFSET(info->index);
 	info->size = 0;

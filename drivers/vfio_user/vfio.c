@@ -25,6 +25,11 @@ u32 vub_xfer_max(struct vub_device *vd)
 		       VFIO_USER_MIN_MAX_XFER_SIZE, VUB_OUR_MAX_XFER_SIZE);
 }
 
+/*
+ * open_device and close_device take irq_lock without waiting for
+ * anyone: the VFIO core calls them for the first open and the last
+ * close, when no ioctl of the device can be running.
+ */
 static int vub_vfio_open_device(struct vfio_device *vdev)
 {
 	struct vub_vfio *vv = to_vub_vfio(vdev);
@@ -64,8 +69,11 @@ static long vub_ioctl_reset(struct vub_vfio *vv)
 	/*
 	 * The reset drops every interrupt assignment of the device (as
 	 * QEMU's pre-reset does); ERR and REQ stay, they are the bridge's.
+	 * Another thread's reset may hold the lock for as long as its
+	 * server takes (reset_timeout_ms): wait killably.
 	 */
-	mutex_lock(&vv->irq_lock);
+	if (mutex_lock_killable(&vv->irq_lock))
+		return -EINTR;
 	vub_irq_disable_all(vv, false);
 	ret = vub_request(vd, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0,
 			  rep, sizeof(rep), &rlen);

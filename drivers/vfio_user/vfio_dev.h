@@ -68,47 +68,236 @@ static inline struct vub_vfio *to_vub_vfio(struct vfio_device *vdev)
  */
 extern struct mutex vub_vfio_ptr_lock;
 
-/* Largest data chunk per REGION_READ/WRITE or DMA_READ/WRITE. */
+/**
+ * vub_xfer_max() - largest data chunk of one REGION_READ/WRITE
+ * @vd: the device
+ *
+ * Return: the negotiated max_data_xfer_size, bounded again by ours.
+ */
 u32 vub_xfer_max(struct vub_device *vd);
 
-/* region.c */
+/* ---- region.c ------------------------------------------------------- */
+
+/**
+ * vub_vfio_num_regions() - regions the consumer sees
+ * @vd: the device
+ *
+ * Return: the server's regions, at least the 9 of vfio-pci for a PCI
+ * device.
+ */
 u32 vub_vfio_num_regions(struct vub_device *vd);
+
+/**
+ * vub_vfio_num_irqs() - interrupt indexes the consumer sees
+ * @vd: the device
+ *
+ * Return: the server's indexes, at least the 5 of vfio-pci for a PCI
+ * device (ERR and REQ are the bridge's, irq.c).
+ */
 u32 vub_vfio_num_irqs(struct vub_device *vd);
+
+/**
+ * vub_vfio_region() - the server's description of a region
+ * @vd: the device
+ * @index: region index, from the consumer (clamped under speculation)
+ *
+ * Return: the region, or NULL if the server has no such region.
+ */
 const struct vub_region *vub_vfio_region(struct vub_device *vd, u32 index);
+
+/**
+ * vub_vfio_region_file() - the server's file behind a region's mmap
+ * @vd: the device
+ * @index: region index, from the consumer (clamped under speculation)
+ *
+ * Return: the file received at bring-up, or NULL.
+ */
+struct file *vub_vfio_region_file(struct vub_device *vd, u32 index);
+
+/**
+ * vub_ioctl_get_info() - VFIO_DEVICE_GET_INFO
+ * @vv: the device
+ * @arg: the consumer's struct vfio_device_info
+ *
+ * Context: process context.
+ * Return: 0 or -errno.
+ */
 long vub_ioctl_get_info(struct vub_vfio *vv, void __user *arg);
+
+/**
+ * vub_region_info_caps() - a region's info and capability chain
+ * @vdev: the VFIO device
+ * @info: in: the index; out: offset, size and flags
+ * @caps: the chain (sparse mmap areas, region type)
+ *
+ * ops->get_region_info_caps where the VFIO core has it.
+ *
+ * Context: process context.
+ * Return: 0 or -errno.
+ */
 int vub_region_info_caps(struct vfio_device *vdev,
 			 struct vfio_region_info *info,
 			 struct vfio_info_cap *caps);
+
+/**
+ * vub_ioctl_get_region_info() - VFIO_DEVICE_GET_REGION_INFO
+ * @vv: the device
+ * @arg: the consumer's struct vfio_region_info
+ *
+ * For VFIO cores that leave this ioctl to the driver.
+ *
+ * Context: process context.
+ * Return: 0 or -errno.
+ */
 long vub_ioctl_get_region_info(struct vub_vfio *vv, void __user *arg);
+
+/**
+ * vub_vfio_read() - ops->read: REGION_READ requests
+ * @vdev: the VFIO device
+ * @buf: the consumer's buffer
+ * @count: bytes to read, split by vub_xfer_max()
+ * @ppos: region index << 40 | offset
+ *
+ * Context: process context, may sleep (killably).
+ * Return: bytes read (short if the server returned fewer), or -errno.
+ */
 ssize_t vub_vfio_read(struct vfio_device *vdev, char __user *buf,
 		      size_t count, loff_t *ppos);
+
+/**
+ * vub_vfio_write() - ops->write: REGION_WRITE requests
+ * @vdev: the VFIO device
+ * @buf: the consumer's data
+ * @count: bytes to write, split by vub_xfer_max()
+ * @ppos: region index << 40 | offset
+ *
+ * Context: process context, may sleep (killably).
+ * Return: bytes written, or -errno.
+ */
 ssize_t vub_vfio_write(struct vfio_device *vdev, const char __user *buf,
 		       size_t count, loff_t *ppos);
-/* Report a malformed server reply: marks the device broken, -EIO. */
+
+/**
+ * vub_vfio_bad_reply() - report a malformed server reply
+ * @vd: the device
+ * @what: the reply, for the log
+ * @err: what was wrong with it
+ *
+ * Logs the violation and marks the device broken.
+ *
+ * Context: process context.
+ * Return: -EIO, for the caller to return.
+ */
 int vub_vfio_bad_reply(struct vub_device *vd, const char *what,
 		       const struct vub_err *err);
 
-/* mmap.c */
+/* ---- mmap.c --------------------------------------------------------- */
+
+/**
+ * vub_vfio_mmap() - ops->mmap: map a sparse-mmap area of a region
+ * @vdev: the VFIO device
+ * @vma: the consumer's mapping; switched to the server's region file
+ *
+ * Context: process context, mmap_lock held for writing.
+ * Return: 0 or -errno (-EACCES for an access the region or its file does
+ * not allow, -EPERM for a write-sealed file).
+ */
 int vub_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 
-/* irq.c */
-long vub_ioctl_get_irq_info(struct vub_vfio *vv, void __user *arg);
-long vub_ioctl_set_irqs(struct vub_vfio *vv, void __user *arg);
-void vub_irq_disable_all(struct vub_vfio *vv, bool bridge_owned);
-void vub_irq_signal_err(struct vub_vfio *vv);
-void vub_irq_signal_req(struct vub_vfio *vv);
-int vub_irq_send_fds(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
-		     u32 count, const int *fds);
+/* ---- irq.c ---------------------------------------------------------- */
 
-/* irq_relay.c */
+/**
+ * vub_ioctl_get_irq_info() - VFIO_DEVICE_GET_IRQ_INFO
+ * @vv: the device
+ * @arg: the consumer's struct vfio_irq_info
+ *
+ * Context: process context.
+ * Return: 0 or -errno.
+ */
+long vub_ioctl_get_irq_info(struct vub_vfio *vv, void __user *arg);
+
+/**
+ * vub_ioctl_set_irqs() - VFIO_DEVICE_SET_IRQS, forwarded as SET_IRQS
+ * @vv: the device
+ * @arg: the consumer's struct vfio_irq_set and its data
+ *
+ * Context: process context; takes irq_lock killably.
+ * Return: 0 or -errno (-EINTR on SIGKILL).
+ */
+long vub_ioctl_set_irqs(struct vub_vfio *vv, void __user *arg);
+
+/**
+ * vub_irq_disable_all() - disable every index the server holds fds for
+ * @vv: the device
+ * @bridge_owned: also ERR and REQ, and drop the bridge's own triggers
+ *
+ * Errors are ignored: a broken server has nothing left to disable.
+ *
+ * Context: process context, irq_lock held.
+ */
+void vub_irq_disable_all(struct vub_vfio *vv, bool bridge_owned);
+
+/**
+ * vub_irq_signal_err() - signal the consumer's ERR eventfd, if any
+ * @vv: the device
+ *
+ * Context: any; takes a spinlock.
+ */
+void vub_irq_signal_err(struct vub_vfio *vv);
+
+/**
+ * vub_irq_signal_req() - signal the consumer's REQ eventfd, if any
+ * @vv: the device
+ *
+ * Context: any; takes a spinlock.
+ */
+void vub_irq_signal_req(struct vub_vfio *vv);
+
+/**
+ * vub_irq_send_files() - SET_IRQS DATA_EVENTFD with files
+ * @vv: the device
+ * @flags: the SET_IRQS flags
+ * @index: the interrupt index
+ * @start: first vector
+ * @count: number of vectors, and of @files (at most max_msg_fds)
+ * @files: the files to hand over (eventfds or relay files)
+ *
+ * Context: process context, irq_lock held.
+ * Return: as vub_request().
+ */
+int vub_irq_send_files(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
+		       u32 count, struct file *const *files);
+
+/* ---- irq_relay.c ---------------------------------------------------- */
+
 extern bool vub_irq_relay;
+
 int vub_relay_send(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
-		   u32 n, const s32 *efds);
+		   u32 n, struct file *const *efiles);
+
+/**
+ * vub_relay_revoke_range() - revoke the relays of some vectors
+ * @vv: the device
+ * @index: the interrupt index
+ * @start: first vector
+ * @count: number of vectors
+ *
+ * A revoked relay signals nothing any more, whatever the server does.
+ *
+ * Context: process context.
+ */
 void vub_relay_revoke_range(struct vub_vfio *vv, u32 index, u32 start,
 			    u32 count);
+
+/**
+ * vub_relay_revoke_all() - revoke every relay of the device
+ * @vv: the device
+ *
+ * Context: process context.
+ */
 void vub_relay_revoke_all(struct vub_vfio *vv);
 
-/* dma.c */
+/* ---- dma.c ---------------------------------------------------------- */
 int vub_dma_start(struct vub_vfio *vv);
 void vub_dma_stop(struct vub_vfio *vv);
 void vub_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);

@@ -11,6 +11,7 @@
 #define _VFIO_USER_VUB_H
 
 #include <linux/atomic.h>
+#include <linux/bitmap.h>
 #include <linux/device.h>
 #include <linux/list.h>
 #include <linux/types.h>
@@ -62,7 +63,14 @@ struct vub_device {
 	struct vub_conn *conn;		/* transport, conn.c */
 	int id;				/* ida id for generated names, or -1 */
 	struct list_head node;		/* vub_devices, under vub_devices_lock */
-	bool removing;			/* under vub_devices_lock */
+	/*
+	 * Under vub_devices_lock.  @published is set at the very end of a
+	 * successful creation: only published devices are removed by
+	 * "remove" or at module exit, so a device is never torn down
+	 * while its creator still uses it.
+	 */
+	bool published;
+	bool removing;
 
 	/* Tunables (sysfs, READ_ONCE), milliseconds. */
 	unsigned int timeout_ms;
@@ -88,6 +96,8 @@ struct vub_device {
 	struct vfio_user_device_info info;
 	struct vub_region *regions;	/* info.num_regions entries */
 	struct file **region_files;	/* server mmap fds, may be NULL */
+	/* Region files mappable for writing (their writable count held). */
+	DECLARE_BITMAP(region_writable, VUB_MAX_REGIONS);
 	struct vfio_user_irq_info *irqs;	/* info.num_irqs entries */
 
 	/* VFIO side, set by vub_vfio_register(). */
@@ -103,59 +113,163 @@ static inline struct vub_device *to_vub_device(struct device *dev)
 
 /* ---- connection side (conn.c) -------------------------------------- */
 
-/* Current state; READY is the only state in which requests are sent. */
+/**
+ * vub_state() - the connection state of a device
+ * @vd: the device
+ *
+ * Context: any; lockless snapshot.
+ * Return: the state; %VUB_STATE_READY is the only one in which requests
+ * are sent.
+ */
 enum vub_state vub_state(struct vub_device *vd);
 
-/*
- * Send a request and wait for its reply (killable, with the device's
- * timeout, or the longer reset timeout for DEVICE_RESET).  Any number
- * of threads may have requests in flight.
+/**
+ * vub_request() - send a request and wait for its reply
+ * @vd: the device
+ * @cmd: the vfio-user command
+ * @payload: request payload, @len bytes
+ * @len: its length
+ * @files: files to pass with SCM_RIGHTS, referenced by the caller
+ *	(exactly these files reach the server, see fdpass.c)
+ * @nr_files: their number, at most caps.max_msg_fds (the caller splits)
+ * @reply: buffer for the reply payload
+ * @reply_max: its size; a larger reply is a protocol violation
+ * @reply_len: the reply payload's length, if not NULL
  *
- * @fds/@nr_fds are fd numbers in current->files, sent with SCM_RIGHTS
- * (at most caps.max_msg_fds; the caller splits).  The reply header is
- * validated against the request; its payload (at most @reply_max
- * bytes, else -EPROTO) is copied to @reply and its length stored in
- * *@reply_len.
+ * Waits killably, with the device's timeout (the reset timeout for
+ * DEVICE_RESET).  Any number of threads may have requests in flight.
+ * The reply header is validated against the request.
  *
- * Returns 0, a clamped server errno as -errno for an error reply, or
- * -EIO (device broken / server gone), -ETIMEDOUT, -EINTR (fatal
- * signal), -EPROTO (violation: device now broken).
+ * Context: process context, may sleep.
+ * Return: 0; a clamped server errno as -errno for an error reply;
+ * -EIO (device broken or gone), -ETIMEDOUT (the device is now broken),
+ * -EINTR (fatal signal), -EPROTO (violation: the device is now broken).
  */
 int vub_request(struct vub_device *vd, u16 cmd,
 		const void *payload, size_t len,
-		const int *fds, unsigned int nr_fds,
+		struct file *const *files, unsigned int nr_files,
 		void *reply, size_t reply_max, size_t *reply_len);
 
-/*
- * Like vub_request() for data-carrying requests: the payload is @hdr
- * (@hdr_len bytes) followed by @data (@data_len bytes), avoiding a copy
- * for REGION_WRITE.
+/**
+ * vub_request2() - vub_request() for data-carrying requests
+ * @vd: the device
+ * @cmd: the vfio-user command
+ * @hdr: first part of the payload, @hdr_len bytes
+ * @hdr_len: its length
+ * @data: second part of the payload, @data_len bytes (no copy is made)
+ * @data_len: its length
+ * @reply: buffer for the reply payload
+ * @reply_max: its size
+ * @reply_len: the reply payload's length, if not NULL
+ *
+ * Context: process context, may sleep.
+ * Return: as vub_request().
  */
 int vub_request2(struct vub_device *vd, u16 cmd,
 		 const void *hdr, size_t hdr_len,
 		 const void *data, size_t data_len,
 		 void *reply, size_t reply_max, size_t *reply_len);
 
-/*
- * Reply to a server request (DMA_READ/DMA_WRITE) received by the
- * receiver thread.  @error 0 sends @payload/@len (and @data/@data_len
- * appended), a positive errno sends an error reply without payload.
+/**
+ * vub_send_reply() - answer a server request (DMA_READ/DMA_WRITE)
+ * @vd: the device
+ * @req: the request's header
+ * @error: 0, or a positive errno for an error reply without payload
+ * @payload: reply payload, @len bytes
+ * @len: its length
+ * @data: appended to @payload, @data_len bytes
+ * @data_len: its length
+ *
+ * Nothing is sent for a request with NO_REPLY.
+ *
+ * Context: the receiver thread.
+ * Return: as vub_conn_send().
  */
 int vub_send_reply(struct vub_device *vd, const struct vfio_user_header *req,
 		   int error, const void *payload, size_t len,
 		   const void *data, size_t data_len);
 
-/* Mark the device broken (idempotent); @why goes to dev_err once. */
+/**
+ * vub_set_broken() - mark the device broken, for good
+ * @vd: the device
+ * @err: the cause, given to every pending request (-EIO, -ETIMEDOUT,
+ *	-EPROTO)
+ * @why: what happened, for the log (printed once)
+ *
+ * Idempotent; does nothing once the device is broken or closing.
+ * Shuts the socket down and schedules the consumer's notification.
+ *
+ * Context: process context or the receiver thread; no locks held.
+ */
 void vub_set_broken(struct vub_device *vd, int err, const char *why);
 
 /*
- * Lifecycle internals (bus.c, conn.c, bringup.c, sysfs.c, debugfs.c).
+ * Lifecycle internals (bus.c, conn.c, bringup.c, sysfs.c, debugfs.c);
+ * all process context.
  */
-int vub_conn_connect(struct vub_device *vd);	/* process context */
-int vub_bringup(struct vub_device *vd);		/* process context */
+
+/**
+ * vub_conn_connect() - connect to the server's socket
+ * @vd: the device, with its socket path
+ *
+ * Context: the creating process (the path is resolved against its root
+ * with its credentials).
+ * Return: 0 or -errno; on failure the caller tears the device down.
+ */
+int vub_conn_connect(struct vub_device *vd);
+
+/**
+ * vub_bringup() - negotiate and learn the device
+ * @vd: a connected device
+ *
+ * VERSION, DEVICE_GET_INFO, every region and IRQ index; receives the
+ * region files.
+ *
+ * Context: the creating process, which needs an mm (files arrive in its
+ * file table and are taken out again at once).
+ * Return: 0, -EPROTO (the server misbehaved; logged), -ETIMEDOUT,
+ * -ECONNRESET, -EINTR or -ENOMEM.
+ */
+int vub_bringup(struct vub_device *vd);
+
+/**
+ * vub_conn_start() - start normal operation after bring-up
+ * @vd: the device
+ *
+ * Moves the connection to READY and starts the receiver thread.
+ *
+ * Context: process context.
+ * Return: 0 or -errno.
+ */
 int vub_conn_start(struct vub_device *vd);
+
+/**
+ * vub_conn_shutdown() - stop all traffic
+ * @vd: the device
+ *
+ * The connection becomes CLOSING: pending and new requests fail with
+ * -EIO, the socket is shut down, the receiver stopped, and the broken
+ * notification cancelled (none can be scheduled afterwards).  The socket
+ * stays allocated until the device is released.
+ *
+ * Context: process context, sleeps.
+ */
 void vub_conn_shutdown(struct vub_device *vd);
+
+/**
+ * vub_conn_free() - free the connection
+ * @vd: the device
+ *
+ * Context: the device's release function, after vub_conn_shutdown().
+ */
 void vub_conn_free(struct vub_device *vd);
+
+/**
+ * vub_state_name() - a state's name, as shown in sysfs
+ * @state: the state
+ *
+ * Return: a static string.
+ */
 const char *vub_state_name(enum vub_state state);
 
 extern const struct attribute_group *vub_dev_groups[];
@@ -166,6 +280,20 @@ extern int vub_default_server_uid;	/* -1: no check */
 int vub_bus_init(const char *sockets);
 void vub_bus_exit(void);
 
+int vub_fdpass_init(void);
+void vub_fdpass_exit(void);
+
+/**
+ * vub_file_write_sealed() - is a file sealed against (new) writes?
+ * @file: a region file of the server
+ *
+ * F_SEAL_WRITE or F_SEAL_FUTURE_WRITE on a memfd (shmem or hugetlbfs).
+ *
+ * Context: any.
+ * Return: true if writable mappings of @file must not be made.
+ */
+bool vub_file_write_sealed(struct file *file);
+
 void vub_debugfs_init(void);
 void vub_debugfs_exit(void);
 void vub_debugfs_add(struct vub_device *vd);
@@ -173,32 +301,49 @@ void vub_debugfs_remove(struct vub_device *vd);
 
 /* ---- VFIO side (vfio.c, irq.c, dma.c) ------------------------------- */
 
-/*
- * Called by the bus driver's probe once bring-up is complete; creates
- * and registers the vfio_device (and DMA windows).  Returns -errno.
+/**
+ * vub_vfio_register() - create and register the vfio_device
+ * @vd: a device whose bring-up is complete
+ *
+ * Context: the bus driver's probe (process context).
+ * Return: 0 or -errno.
  */
 int vub_vfio_register(struct vub_device *vd);
 
-/*
- * Called by the bus driver's remove.  Unregisters the vfio_device; this
- * waits for consumers to close it (vfio core calls ops->request).
+/**
+ * vub_vfio_unregister() - unregister the vfio_device
+ * @vd: the device
+ *
+ * Waits for the consumer to close the device; the VFIO core asks it to
+ * with ops->request (the REQ interrupt).
+ *
+ * Context: the bus driver's remove (process context), sleeps.
  */
 void vub_vfio_unregister(struct vub_device *vd);
 
-/*
- * The device just became broken (server died, timed out, violated the
- * protocol).  Signal the consumer: ERR irq eventfd and REQ.  Called
- * from any context that may sleep, at most once per device.
+/**
+ * vub_vfio_broken() - tell the consumer that the device broke
+ * @vd: the device
+ *
+ * Signals the ERR and REQ interrupts and revokes interrupt relays.
+ *
+ * Context: the device's broken work, at most once per device.
  */
 void vub_vfio_broken(struct vub_device *vd);
 
-/*
- * A DMA_READ/DMA_WRITE request from the server, called in the receiver
- * kthread with the validated header and payload (@len bytes; already
- * accepted by vub_check_dma_request() with the max_data_xfer_size we
- * proposed, VUB_OUR_MAX_XFER_SIZE).  Answers it with vub_send_reply()
- * (unless NO_REPLY is set on a DMA_WRITE).  Returns 0, or -errno if the
- * connection must be considered broken.
+/**
+ * vub_dma_handle() - serve a DMA_READ/DMA_WRITE request of the server
+ * @vd: the device
+ * @hdr: the validated header
+ * @payload: the payload, accepted by vub_check_dma_request() with the
+ *	max_data_xfer_size we proposed (%VUB_OUR_MAX_XFER_SIZE)
+ * @len: its length
+ *
+ * Answers the request with vub_send_reply() (unless NO_REPLY is set on
+ * a DMA_WRITE).
+ *
+ * Context: the receiver thread (vfio_dma_rw() needs a kthread).
+ * Return: 0, or -errno if the connection must be considered broken.
  */
 int vub_dma_handle(struct vub_device *vd, const struct vfio_user_header *hdr,
 		   void *payload, size_t len);
