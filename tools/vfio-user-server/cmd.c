@@ -6,9 +6,12 @@
  * follows libvfio-user (and is stricter where noted in the docs).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include "cmd.h"
 
@@ -132,12 +135,82 @@ static bool region_has_fd(const struct vus_conn *c, uint32_t index)
 	return index == 2 && c->client_max_fds > 0;
 }
 
+/* BAR2's own memfd reopened with @flags (O_RDONLY, O_WRONLY), or -1. */
+static int bar2_reopen(const struct vus_dev *d, int flags)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", d->bar2_fd);
+	return open(path, flags | O_CLOEXEC);
+}
+
+/* A BAR2-sized memfd with the write seal @seal, or -1. */
+static int bar2_sealed(int seal)
+{
+	int fd = memfd_create("vub-sample-bar2-sealed",
+			      MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -1;
+	if (ftruncate(fd, VUB_SAMPLE_BAR2_SIZE) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | seal)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The BAR2 fd faults: another file in place of BAR2's memfd, returned
+ * to be closed after the reply, or -1.
+ */
+static int bar2_fd_fault(struct vus_conn *c, uint16_t cmd)
+{
+	static const struct {
+		enum vus_fault_id id;
+		const char *name;
+	} f[] = {
+		{ VUS_F_BAR2_SEALED, "bar2-sealed" },
+		{ VUS_F_BAR2_FUTURE_SEALED, "bar2-future-sealed" },
+		{ VUS_F_BAR2_RDONLY, "bar2-rdonly" },
+		{ VUS_F_BAR2_WRONLY, "bar2-wronly" },
+	};
+	unsigned int i;
+	int fd = -1;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (!vus_fault_hit(f[i].id, cmd))
+			continue;
+		switch (f[i].id) {
+		case VUS_F_BAR2_SEALED:
+			fd = bar2_sealed(F_SEAL_WRITE);
+			break;
+		case VUS_F_BAR2_FUTURE_SEALED:
+			fd = bar2_sealed(F_SEAL_FUTURE_WRITE);
+			break;
+		case VUS_F_BAR2_RDONLY:
+			fd = bar2_reopen(c->dev, O_RDONLY);
+			break;
+		default:
+			fd = bar2_reopen(c->dev, O_WRONLY);
+			break;
+		}
+		if (fd < 0)
+			vus_log("fault %s: cannot make the file: %s",
+				f[i].name, strerror(errno));
+		else
+			vus_log("fault %s", f[i].name);
+		break;
+	}
+	return fd;
+}
+
 int vus_cmd_region_info(struct vus_conn *c, struct vus_msg *m)
 {
 	struct vfio_user_region_info *in = (void *)m->data;
 	struct region_info_reply r;
 	uint32_t len = sizeof(r.info);
-	int fds[5], nfds = 0, pipefd[2] = { -1, -1 }, i;
+	int fds[5], nfds = 0, pipefd[2] = { -1, -1 }, i, other = -1;
 
 	if (m->len < sizeof(*in) || in->argsz < sizeof(*in))
 		return -EINVAL;
@@ -188,9 +261,14 @@ int vus_cmd_region_info(struct vus_conn *c, struct vus_msg *m)
 				vus_log("fault wrong-fd-type");
 				fds[0] = pipefd[0];
 			}
+			other = bar2_fd_fault(c, m->hdr.cmd);
+			if (other >= 0)
+				fds[0] = other;
 		}
 	}
 	vus_reply(c, m, &r, len, fds, nfds);
+	if (other >= 0)
+		close(other);
 	if (pipefd[0] >= 0) {
 		close(pipefd[0]);
 		close(pipefd[1]);

@@ -92,6 +92,18 @@ static const struct fault_def defs[VUS_F_NR] = {
 		"DMA request address 2^62, outside every DMA_MAP window" },
 	[VUS_F_KEEP_IRQ_FDS] = { "keep-irq-fds", VFIO_USER_DEVICE_SET_IRQS,
 		"ignore de-assign and disable: keep firing the old fds" },
+	[VUS_F_BAR2_SEALED] = { "bar2-sealed",
+		VFIO_USER_DEVICE_GET_REGION_INFO,
+		"BAR2 info: a memfd sealed with F_SEAL_WRITE instead of BAR2's" },
+	[VUS_F_BAR2_FUTURE_SEALED] = { "bar2-future-sealed",
+		VFIO_USER_DEVICE_GET_REGION_INFO,
+		"BAR2 info: a memfd sealed with F_SEAL_FUTURE_WRITE instead of BAR2's" },
+	[VUS_F_BAR2_RDONLY] = { "bar2-rdonly",
+		VFIO_USER_DEVICE_GET_REGION_INFO,
+		"BAR2 info: BAR2's memfd reopened read-only" },
+	[VUS_F_BAR2_WRONLY] = { "bar2-wronly",
+		VFIO_USER_DEVICE_GET_REGION_INFO,
+		"BAR2 info: BAR2's memfd reopened write-only" },
 };
 
 struct fault_state {

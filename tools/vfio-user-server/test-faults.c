@@ -3,6 +3,7 @@
  * Fault injection seen from the client: one server per fault.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +340,22 @@ static void fault_region_info(const char *name, const char *fault)
 	} else if (!strcmp(fault, "wrong-fd-type")) {
 		CHECK(r.nfds == 1 && !fstat(r.fds[0], &st) &&
 		      S_ISFIFO(st.st_mode), "fd is not a pipe");
+	} else if (!strcmp(fault, "bar2-sealed") ||
+		   !strcmp(fault, "bar2-future-sealed")) {
+		int want = fault[5] == 's' ? F_SEAL_WRITE : F_SEAL_FUTURE_WRITE;
+
+		CHECK(r.nfds == 1 && fcntl(r.fds[0], F_GET_SEALS) & want,
+		      "fd not sealed with %#x", want);
+		CHECK(!fstat(r.fds[0], &st) && st.st_size == 0x100000,
+		      "size %lld", (long long)st.st_size);
+	} else if (!strcmp(fault, "bar2-rdonly")) {
+		CHECK(r.nfds == 1 &&
+		      (fcntl(r.fds[0], F_GETFL) & O_ACCMODE) == O_RDONLY,
+		      "fd not read-only");
+	} else if (!strcmp(fault, "bar2-wronly")) {
+		CHECK(r.nfds == 1 &&
+		      (fcntl(r.fds[0], F_GETFL) & O_ACCMODE) == O_WRONLY,
+		      "fd not write-only");
 	}
 	t_pass(name);
 out:
@@ -667,6 +684,10 @@ void run_fault_tests(void)
 	fault_region_info("fault-sparse-outside", "sparse-outside");
 	fault_region_info("fault-too-many-fds", "too-many-fds");
 	fault_region_info("fault-wrong-fd-type", "wrong-fd-type");
+	fault_region_info("fault-bar2-sealed", "bar2-sealed");
+	fault_region_info("fault-bar2-future-sealed", "bar2-future-sealed");
+	fault_region_info("fault-bar2-rdonly", "bar2-rdonly");
+	fault_region_info("fault-bar2-wronly", "bar2-wronly");
 	fault_count_too_large();
 	fault_exit_after();
 	fault_exit_after_cmd();
