@@ -1293,6 +1293,11 @@ static void test_dma_unmap_race(void)
 	if (other)
 		return fail("dma-unmap-race", "%lu register accesses failed",
 			    other);
+	/* A faulted transfer is one an unmap raced with. */
+	if (!ok || !err || !cycles)
+		return fail("dma-unmap-race",
+			    "no race: %lu ok, %lu faulted, %lu unmap cycles",
+			    ok, err, cycles);
 	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, 4096, 0);
 	if (st != VUB_SAMPLE_DMA_OK)
 		return fail("dma-unmap-race", "DMA after the race: %#x", st);
@@ -1794,6 +1799,174 @@ close:
 		pass("stress");
 }
 
+/* ---- hardening (run by name, t-17) ----------------------------------- */
+
+/*
+ * BAR2's server file cannot be mapped for writing (sealed, or its fd
+ * read-only): a writable mapping is refused (EPERM for a sealed file,
+ * EACCES otherwise, as mmap(2) of the file itself), a read-only one
+ * works and cannot be made writable.
+ */
+static void test_mmap_ro(void)
+{
+	size_t len = VUB_SAMPLE_BAR2_MMAP_SIZE;
+	off_t off = REGION_OFF(BAR2) + VUB_SAMPLE_BAR2_MMAP_OFFSET;
+	uint8_t *m, *buf = malloc(len);
+
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd, off);
+	if (m != MAP_FAILED || (errno != EACCES && errno != EPERM)) {
+		fail("mmap-ro", "writable mmap: %s, want EACCES or EPERM",
+		     m == MAP_FAILED ? strerror(errno) : "mapped");
+		if (m != MAP_FAILED)
+			munmap(m, len);
+		goto out;
+	}
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, dev_fd, off);
+	if (m == MAP_FAILED) {
+		fail("mmap-ro", "read-only mmap: %m");
+		goto out;
+	}
+	if (!mprotect(m, len, PROT_READ | PROT_WRITE) || errno != EACCES) {
+		fail("mmap-ro", "mprotect(PROT_WRITE): %s, want EACCES",
+		     strerror(errno));
+		goto unmap;
+	}
+	/* Reading the mapping works (its content is the server's). */
+	memcpy(buf, m, len);
+	pass("mmap-ro");
+unmap:
+	munmap(m, len);
+out:
+	free(buf);
+}
+
+static volatile int dup2_stop;
+static int dup2_num, dup2_efd, dup2_other;
+static unsigned long dup2_swaps;
+
+/* Swap a non-eventfd in and out of the fd number SET_IRQS is given. */
+static void *dup2_racer(void *arg __attribute__((unused)))
+{
+	while (!dup2_stop) {
+		dup2(dup2_other, dup2_num);
+		dup2(dup2_efd, dup2_num);
+		dup2_swaps++;
+	}
+	return NULL;
+}
+
+/*
+ * Another thread replaces the eventfd behind SET_IRQS's fd number all
+ * the time: each SET_IRQS either fails (it saw the other file) or
+ * hands the server an eventfd, never the other file (the server logs
+ * a non-eventfd, t-17 checks its log).  Both outcomes must happen, or
+ * the race was not exercised.
+ */
+static void test_irq_dup2_race(void)
+{
+	unsigned long ok = 0, refused = 0, other = 0;
+	pthread_t t;
+	double end;
+
+	dup2_efd = eventfd(0, EFD_NONBLOCK);
+	dup2_other = open("/dev/null", O_RDWR | O_CLOEXEC);
+	dup2_num = dup(dup2_efd);
+	if (dup2_efd < 0 || dup2_other < 0 || dup2_num < 0)
+		return fail("irq-dup2-race", "setup: %m");
+	dup2_stop = 0;
+	if (pthread_create(&t, NULL, dup2_racer, NULL))
+		return fail("irq-dup2-race", "pthread_create");
+	end = now() + 3.0;
+	while (now() < end) {
+		if (!set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &dup2_num))
+			ok++;
+		else if (errno == EINVAL)
+			refused++;
+		else
+			other++;
+	}
+	dup2_stop = 1;
+	pthread_join(t, NULL);
+	disable_irqs(VFIO_PCI_MSIX_IRQ_INDEX);
+	info("irq-dup2-race: %lu assigned, %lu refused, %lu other, %lu swaps\n",
+	     ok, refused, other, dup2_swaps);
+	close(dup2_num);
+	close(dup2_other);
+	close(dup2_efd);
+	if (other)
+		return fail("irq-dup2-race", "%lu SET_IRQS failed otherwise",
+			    other);
+	if (!ok || !refused)
+		return fail("irq-dup2-race", "no race: %lu assigned, %lu refused",
+			    ok, refused);
+	pass("irq-dup2-race");
+}
+
+/* Wait up to @ms for @pid; its exit time in ms, or -1. */
+static double wait_exit_ms(pid_t pid, int ms)
+{
+	double t0 = now();
+	int st;
+
+	while ((now() - t0) * 1000 < ms) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return (now() - t0) * 1000;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * A server that takes long to reset (its reply is delayed, t-17): a
+ * second process's SET_IRQS waits behind the reset and is SIGKILLed;
+ * it must exit at once, not when the reset ends.
+ */
+static void test_reset_kill(void)
+{
+	int32_t efd = eventfd(0, EFD_NONBLOCK);
+	int done[2];
+	pid_t resetter, setter;
+	double ms;
+	char c;
+
+	if (efd < 0 || pipe(done))
+		return fail("reset-kill", "setup: %m");
+	resetter = fork();
+	if (!resetter) {
+		ioctl(dev_fd, VFIO_DEVICE_RESET);
+		_exit(0);
+	}
+	sleep(1);		/* the reset is in the server now */
+	setter = fork();
+	if (!setter) {
+		set_eventfds(VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd);
+		write(done[1], "x", 1);
+		_exit(0);
+	}
+	sleep(1);		/* SET_IRQS is waiting behind the reset */
+	fcntl(done[0], F_SETFL, O_NONBLOCK);
+	if (read(done[0], &c, 1) == 1) {
+		fail("reset-kill", "SET_IRQS did not wait for the reset");
+		goto out;
+	}
+	kill(setter, SIGKILL);
+	ms = wait_exit_ms(setter, 5000);
+	info("reset-kill: SET_IRQS caller exited %.0f ms after SIGKILL\n", ms);
+	if (ms < 0)
+		fail("reset-kill", "SET_IRQS caller still there 5 s after SIGKILL");
+	else
+		pass("reset-kill");
+out:
+	kill(setter, SIGKILL);
+	kill(resetter, SIGKILL);
+	if (wait_exit_ms(resetter, 5000) < 0)
+		fail("reset-kill", "the resetter did not exit after SIGKILL");
+	wait_exit_ms(setter, 5000);
+	close(done[0]);
+	close(done[1]);
+	close(efd);
+}
+
 /* ---- main ----------------------------------------------------------- */
 
 static const struct {
@@ -1831,7 +2004,31 @@ static const struct {
 	{ "op-dma-from-host", op_dma_from_host, true },
 	{ "op-reset", op_reset, true },
 	{ "op-close", op_close, true },
+	{ "mmap-ro", test_mmap_ro, true },
+	{ "irq-dup2-race", test_irq_dup2_race, true },
+	{ "reset-kill", test_reset_kill, true },
 };
+
+#define NR_TESTS	(sizeof(tests) / sizeof(tests[0]))
+
+/* Every name must be a test: a typo must not pass with nothing run. */
+static bool known_tests(int argc, char **argv)
+{
+	bool ok = true;
+	unsigned int i;
+	int a;
+
+	for (a = 0; a < argc; a++) {
+		for (i = 0; i < NR_TESTS; i++)
+			if (!strcmp(argv[a], tests[i].name))
+				break;
+		if (i == NR_TESTS) {
+			fail("unknown-test", "no test called \"%s\"", argv[a]);
+			ok = false;
+		}
+	}
+	return ok;
+}
 
 static bool selected(int argc, char **argv, const char *name, bool manual)
 {
@@ -1873,6 +2070,9 @@ int main(int argc, char **argv)
 		printf("RESULT: %d failure(s)\n", failures);
 		return failures ? 1 : 0;
 	}
+	if (!(argc == 3 && !strncmp(argv[2], "wrap", 4)) &&
+	    !known_tests(argc - 2, argv + 2))
+		return 2;
 	if (open_device(&why)) {
 		fail("open", "%s: %m", why);
 		return 1;
@@ -1889,7 +2089,7 @@ int main(int argc, char **argv)
 		argc = 2;
 		goto done;
 	}
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+	for (i = 0; i < NR_TESTS; i++) {
 		if (!selected(argc - 2, argv + 2, tests[i].name,
 			      tests[i].manual))
 			continue;

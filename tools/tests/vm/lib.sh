@@ -6,6 +6,8 @@
 
 pass() { echo "PASS: vm:$T:$1"; }
 fail() { echo "FAIL: vm:$T:$1${2:+: $2}"; FAILED=1; }
+# skip NAME WHY: a case that cannot run on this kernel (never a pass).
+skip() { echo "SKIP: vm:$T:$1: $2"; }
 # check NAME CMD...: pass if CMD succeeds.
 check() {
 	n=$1

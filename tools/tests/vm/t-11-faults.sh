@@ -72,8 +72,31 @@ bringup cap-loop "Protocol error" "invalid DEVICE_GET_REGION_INFO reply for inde
 bringup sparse-outside "Protocol error" "invalid DEVICE_GET_REGION_INFO reply for index 2"
 bringup too-many-fds "Protocol error" "region 2: 5 fds, expected one"
 bringup wrong-fd-type "Protocol error" "region 2: the fd is not a mappable regular file"
+bringup bar2-wronly "Protocol error" "region 2: the fd is not open for reading"
 bringup wrong-msg-id@DEVICE_GET_IRQ_INFO "Protocol error" "bad reply header to DEVICE_GET_IRQ_INFO"
-check bringup-no-fd-leak test "$(ls /proc/self/fd | wc -l)" -lt 20
+
+# The writer of "add" receives the server's fds into its own file table
+# during bring-up and must be left with none of them: this shell writes
+# itself (builtin echo) for a good server (the region fd is kept) and
+# for bring-ups that drop fds (too many, wrong type, write-only).
+nfd() {
+	set -- /proc/$$/fd/*
+	echo $#
+}
+fd0=$(nfd)
+for f in none too-many-fds wrong-fd-type bar2-wronly; do
+	fno=$((fno + 1))
+	sock=$D/s$fno.sock
+	if [ $f = none ]; then
+		start_server $sock >/dev/null
+	else
+		start_server $sock --fault=$f >/dev/null
+	fi
+	{ echo "socket=$sock name=f$fno timeout_ms=2000" > $BUS/add; } 2>/dev/null
+	[ -e $BUS/devices/f$fno ] && wr $BUS/remove f$fno
+	stop_server
+done
+check bringup-no-fd-leak test "$(nfd)" -eq "$fd0"
 check bringup-rmmod unload_module
 
 # ---- steady state -------------------------------------------------------

@@ -42,6 +42,10 @@ check add-uid-einval-invalid test "$(wr $BUS/add "socket=$D/root.sock server_uid
 	"Invalid argument"
 check add-uid-nothing-left test "$(ls $BUS/devices | tr '\n' ' ')" = "n0 "
 check add-uid-remove wr $BUS/remove n0
+# uids are decimal: 065534 is 65534 (not octal 27484), 0x10 is no uid.
+check add-uid-decimal wr $BUS/add "socket=$D/nobody.sock name=n8 server_uid=065534"
+check add-uid-decimal-remove wr $BUS/remove n8
+check add-uid-hex test "$(wr $BUS/add "socket=$D/root.sock server_uid=0x10")" = "Invalid argument"
 check add-uid-rmmod unload_module
 
 # ---- the module parameter -------------------------------------------------

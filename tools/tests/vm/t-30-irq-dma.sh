@@ -55,7 +55,7 @@ check rmmod2 unload_module
 check server-small start_server "$sock" --max-fds 3 --max-xfer 4096
 check insmod3 load_module socket="$sock"
 check small-caps test "$(cat /sys/bus/vfio-user/devices/vfio-user0/caps/max_msg_fds 2>/dev/null) $(cat /sys/bus/vfio-user/devices/vfio-user0/caps/max_data_xfer_size 2>/dev/null)" = "3 4096"
-T=$T-small run_consumer vfio-user0 irq-msix irq-msix-runs bar2-rw mmap \
+T=$T-small run_consumer vfio-user0 irq-msix bar2-rw mmap \
 	dma-fault
 check rmmod3 unload_module
 stop_server
