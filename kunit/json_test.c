@@ -6,6 +6,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 
 #include "json.h"
 
@@ -412,25 +413,65 @@ static void json_test_null_err(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vub_json_parse(&js, "{}", 3, NULL), 0);
 }
 
+/*
+ * Parse @len bytes of @text placed at the very end of a vmalloc()ed
+ * page: the guard page after it is unmapped, so reading one byte past
+ * @len faults (a crash of the run, which fails it), with or without
+ * KASAN.
+ */
+static int json_parse_at_page_end(struct kunit *test, struct vub_json *js,
+				  const char *text, size_t len,
+				  struct vub_err *err)
+{
+	char *page = vmalloc(PAGE_SIZE);
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_LE(test, len, PAGE_SIZE);
+	memcpy(page + PAGE_SIZE - len, text, len);
+	ret = vub_json_parse(js, page + PAGE_SIZE - len, len, err);
+	vfree(page);
+	return ret;
+}
+
 static void json_test_no_overread(struct kunit *test)
 {
 	struct vub_json js;
 	struct vub_err err = { };
-	char *buf;
+	size_t i;
 
 	/*
 	 * A string whose last byte is a lone backslash, then the NUL: the
 	 * escape must not consume the terminator.
 	 */
-	buf = kunit_kzalloc(test, 4, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	memcpy(buf, "\"\\", 2);
-	KUNIT_EXPECT_EQ(test, vub_json_parse(&js, buf, 3, &err), -EPROTO);
+	KUNIT_EXPECT_EQ(test, json_parse_at_page_end(test, &js, "\"\\", 3, &err),
+			-EPROTO);
 	KUNIT_EXPECT_STREQ(test, err.msg, "unterminated string");
 	/* \u escape cut by the end of the text. */
-	memcpy(buf, "\"\\u", 3);
-	KUNIT_EXPECT_EQ(test, vub_json_parse(&js, buf, 4, &err), -EPROTO);
+	KUNIT_EXPECT_EQ(test, json_parse_at_page_end(test, &js, "\"\\u", 4, &err),
+			-EPROTO);
 	KUNIT_EXPECT_STREQ(test, err.msg, "invalid \\u escape");
+
+	/* Every case of the tables above, ending at the guard page. */
+	for (i = 0; i < ARRAY_SIZE(json_reject_cases); i++) {
+		const struct json_reject_case *c = &json_reject_cases[i];
+		size_t len = c->len ?: strlen(c->text) + 1;
+
+		if (!c->msg)
+			continue;	/* zero length: nothing to place */
+		KUNIT_EXPECT_EQ_MSG(test, json_parse_at_page_end(test, &js, c->text,
+								 len, &err),
+				    -EPROTO, "%s", c->name);
+		KUNIT_EXPECT_STREQ_MSG(test, err.msg, c->msg, "%s", c->name);
+	}
+	for (i = 0; i < ARRAY_SIZE(json_accept_cases); i++) {
+		const struct json_accept_case *c = &json_accept_cases[i];
+
+		KUNIT_EXPECT_EQ_MSG(test, json_parse_at_page_end(test, &js, c->text,
+								 strlen(c->text) + 1,
+								 &err),
+				    0, "%s", c->name);
+	}
 }
 
 static struct kunit_case json_test_cases[] = {

@@ -16,9 +16,11 @@
 #                tools/vm/debug-kernel.sh builds it once, 10-33 min cold,
 #                the run takes ~20 min); lines are "PASS: vmdebug:..."
 #
-# Every lane prints "PASS: name" / "FAIL: name: why" lines; the last
-# line is "N passed, N failed" and the exit status is non-zero if
-# anything failed.  A full log is kept in results/check.log.
+# Every lane prints "PASS: name" / "FAIL: name: why" / "SKIP: name: why"
+# lines (a skipped case could not run here and is never counted as
+# passed); the line before the last is "N skipped", the last one
+# "N passed, N failed", and the exit status is non-zero if anything
+# failed.  A full log is kept in results/check.log.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -63,7 +65,7 @@ vm_run() {
 		return
 	fi
 	tools/vm/vmrun.sh "$@" -- "VUB_KO=$ko sh tools/tests/vm/run-all.sh" 2>&1 |
-		sed "s/^PASS: vm:/PASS: $prefix:/; s/^FAIL: vm:/FAIL: $prefix:/" \
+		sed "s/^PASS: vm:/PASS: $prefix:/; s/^FAIL: vm:/FAIL: $prefix:/; s/^SKIP: vm:/SKIP: $prefix:/" \
 		> "$out" || rc=${PIPESTATUS[0]}
 	lane_out < "$out"
 	case $rc in
@@ -74,8 +76,25 @@ vm_run() {
 	esac
 }
 
+# kernel-doc comments of the module, checked as "make htmldocs" would.
+kdoc_check() {
+	local kdoc=/usr/src/linux-headers-$abi/scripts/kernel-doc out
+	if [ ! -x "$kdoc" ]; then
+		say "FAIL: build:kernel-doc: $kdoc missing (make deps)"
+		return
+	fi
+	out=$("$kdoc" -none drivers/vfio_user/*.[ch] 2>&1)
+	if [ -n "$out" ]; then
+		echo "$out" | tee -a "$log" | head -n 20
+		say "FAIL: build:kernel-doc: warnings"
+	else
+		say "PASS: build:kernel-doc"
+	fi
+}
+
 lane_check_build() {
 	build_one "$abi" "/usr/src/linux-headers-$abi"
+	kdoc_check
 	local h
 	h=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sort -V |
 		tail -n 1)
@@ -157,9 +176,11 @@ done
 stamp done
 p=$(grep -c '^PASS:' "$log")
 f=$(grep -c '^FAIL:' "$log")
+s=$(grep -c '^SKIP:' "$log")
 if [ "$f" != 0 ]; then
 	echo "failed:"
 	grep '^FAIL:' "$log"
 fi
+echo "$s skipped" | tee -a "$log"
 echo "$p passed, $f failed"
 [ "$f" = 0 ]

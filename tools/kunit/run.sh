@@ -64,6 +64,7 @@ awk '
 /=+ [a-z0-9_]+ \([0-9]+ subtests?\) =+/ { suite = $0; sub(/.*=+ /, "", suite); sub(/ \(.*/, "", suite) }
 /\[PASSED\]/ && suite != "" { n = $0; sub(/.*\[PASSED\] /, "", n); if (n != suite) print "PASS: kunit:" suite "." n }
 /\[FAILED\]/ && suite != "" { n = $0; sub(/.*\[FAILED\] /, "", n); if (n != suite) print "FAIL: kunit:" suite "." n }
+/\[SKIPPED\]/ && suite != "" { n = $0; sub(/.*\[SKIPPED\] /, "", n); if (n != suite) print "SKIP: kunit:" suite "." n ": skipped by the test" }
 ' "$log"
 grep -E 'Testing complete|Elapsed time' "$log" | sed 's/^\[[0-9:]*\] /kunit: /' >&2 || true
 if [ "$rc" != 0 ]; then
