@@ -297,7 +297,7 @@ static int bu_region_file(struct vub_bu *bu, u32 index, struct file *f)
 	struct vub_device *vd = bu->vd;
 	struct inode *inode = file_inode(f);
 
-	if (!S_ISREG(inode->i_mode) || !f->f_op || !f->f_op->mmap) {
+	if (!S_ISREG(inode->i_mode) || !f->f_op || !vub_file_can_mmap(f)) {
 		dev_err(&vd->dev, "region %u: the fd is not a mappable regular file\n",
 			index);
 		return -EPROTO;

@@ -62,6 +62,20 @@ static inline void vub_vm_flags_clear(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * Whether @file can be mmap()ed: since 6.17 a file may implement
+ * f_op->mmap_prepare instead of f_op->mmap (shmem and memfd do), and
+ * can_mmap_file() knows both.
+ */
+static inline bool vub_file_can_mmap(struct file *file)
+{
+#ifdef VUB_HAVE_CAN_MMAP_FILE
+	return can_mmap_file(file);
+#else
+	return file->f_op->mmap;
+#endif
+}
+
 /* Call @file's own mmap for @vma (backing-file pattern). */
 static inline int vub_file_mmap(struct file *file, struct vm_area_struct *vma)
 {
