@@ -27,7 +27,8 @@
  * Every failure caused by the server returns -EPROTO (or -ETIMEDOUT,
  * -ECONNRESET) with a log line saying what was wrong.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+/* One prefix with the dev_*() lines ("vfio-user NAME:"): one grep. */
+#define pr_fmt(fmt) "vfio-user: " fmt
 
 #include <linux/fs.h>
 #include <linux/mman.h>
@@ -133,7 +134,8 @@ static int bu_recv(struct vub_bu *bu, void *buf, size_t len)
 		if (ret > 0)
 			atomic64_add(ret, &vd->stats.bytes_received);
 		if (msg.msg_flags & MSG_CTRUNC) {
-			dev_err(&vd->dev, "server sent more fds than can be received\n");
+			dev_err(&vd->dev, "the server's fds could not all be received: the writer of add is at its RLIMIT_NOFILE (raise it), or the server sent over %lu\n",
+				(PAGE_SIZE - sizeof(struct cmsghdr)) / sizeof(int));
 			return -EPROTO;
 		}
 		if (ret == 0 || ret == -ECONNRESET) {
@@ -183,8 +185,12 @@ static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
 	ret = bu_recv(bu, &rh, sizeof(rh));
 	if (ret == -ETIMEDOUT) {
 		atomic64_inc(&vd->stats.timeouts);
-		dev_err(&vd->dev, "no reply to %s within %u ms\n",
-			vub_cmd_name(cmd), vd->timeout_ms);
+		if (cmd == VFIO_USER_VERSION)
+			dev_err(&vd->dev, "no reply to VERSION within %u ms: is %s a vfio-user server, and is it free? (most serve one client at a time; see the devices using it)\n",
+				vd->timeout_ms, vd->socket_path);
+		else
+			dev_err(&vd->dev, "no reply to %s within %u ms\n",
+				vub_cmd_name(cmd), vd->timeout_ms);
 	}
 	if (ret)
 		return ret;
@@ -218,8 +224,8 @@ static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
 	atomic64_inc(&vd->stats.replies);
 	if (srv_errno) {
 		atomic64_inc(&vd->stats.errors);
-		dev_err(&vd->dev, "server failed %s with error %d\n",
-			vub_cmd_name(cmd), srv_errno);
+		dev_err(&vd->dev, "server failed %s with error %d (%pe)\n",
+			vub_cmd_name(cmd), srv_errno, ERR_PTR(-srv_errno));
 		return -EPROTO;
 	}
 	return plen;
@@ -263,8 +269,15 @@ static int bu_version(struct vub_bu *bu)
 		return ret;
 	bu_drop_files(bu, true);	/* no twin socket: we did not ask */
 	if (vub_version_check_reply(bu->buf, ret, &ours, &vd->caps, &minor,
-				    &err))
+				    &err)) {
+		const struct vfio_user_version *v = bu->buf;
+
+		if (ret >= sizeof(*v))
+			dev_err(&vd->dev, "server answered version %u.%u, we proposed %u.%u\n",
+				v->major, v->minor, VFIO_USER_MAJOR,
+				VFIO_USER_MINOR);
 		return bu_bad(bu, "VERSION", -1, &err);
+	}
 	vd->major = VFIO_USER_MAJOR;
 	vd->minor = minor;
 	return 0;

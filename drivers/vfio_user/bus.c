@@ -18,7 +18,8 @@
  * published devices only, so a device is never torn down under its
  * creator.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+/* One prefix with the dev_*() lines ("vfio-user NAME:"): one grep. */
+#define pr_fmt(fmt) "vfio-user: " fmt
 
 #include <linux/capability.h>
 #include <linux/ctype.h>
@@ -26,6 +27,7 @@
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/namei.h>
 #include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -113,7 +115,8 @@ static void vub_device_release(struct device *dev)
 	struct vub_device *vd = to_vub_device(dev);
 	u32 i;
 
-	WARN_ON(work_pending(&vd->broken_work));
+	WARN_ON(work_pending(&vd->broken_work) ||
+		work_pending(&vd->state_work));
 	vub_conn_free(vd);
 	if (vd->region_files) {
 		for (i = 0; i < vd->info.num_regions; i++) {
@@ -157,17 +160,49 @@ static bool vub_name_valid(const char *name)
 	return true;
 }
 
-/* Give @vd its name and put it on the list; -EEXIST if taken. */
+/*
+ * A live device (not broken, not being removed) already connected to
+ * @vd's socket?  A second connection would sit in a one-client server's
+ * backlog until bring-up times out.
+ */
+static struct vub_device *vub_socket_user_locked(struct vub_device *vd)
+{
+	struct vub_device *it;
+
+	list_for_each_entry(it, &vub_devices, node) {
+		if (it->removing || vub_state(it) == VUB_STATE_BROKEN ||
+		    vub_state(it) == VUB_STATE_CLOSING)
+			continue;
+		if (!strcmp(it->socket_path, vd->socket_path) ||
+		    (vd->sock_ino && it->sock_ino == vd->sock_ino &&
+		     it->sock_dev == vd->sock_dev))
+			return it;
+	}
+	return NULL;
+}
+
+/*
+ * Give @vd its name and put it on the list; -EEXIST if the name is
+ * taken, -EADDRINUSE if a live device uses the same socket.
+ */
 static int vub_device_name(struct vub_device *vd, const char *name)
 {
 	char buf[VUB_NAME_MAX + 1];
+	struct vub_device *other;
 	int id, start = 0, ret;
 
 	mutex_lock(&vub_devices_lock);
+	ret = -EEXIST;
+	if (name && vub_find_locked(name))
+		goto out;
+	other = vub_socket_user_locked(vd);
+	if (other) {
+		pr_err("add: %s is already served by device %s; remove it first (a vfio-user server usually serves one client)\n",
+		       vd->socket_path, dev_name(&other->dev));
+		ret = -EADDRINUSE;
+		goto out;
+	}
 	if (name) {
-		ret = -EEXIST;
-		if (vub_find_locked(name))
-			goto out;
 		ret = dev_set_name(&vd->dev, "%s", name);
 		goto add;
 	}
@@ -209,6 +244,19 @@ struct vub_add_args {
 	u32 server_uid;
 };
 
+/* Note which inode the socket path names (for vub_socket_user_locked()). */
+static void vub_socket_identity(struct vub_device *vd)
+{
+	struct path path;
+
+	/* A path that does not resolve fails at connect, with its error. */
+	if (kern_path(vd->socket_path, LOOKUP_FOLLOW, &path))
+		return;
+	vd->sock_dev = d_inode(path.dentry)->i_sb->s_dev;
+	vd->sock_ino = d_inode(path.dentry)->i_ino;
+	path_put(&path);
+}
+
 /* The uid the server must run as, or INVALID_UID for no check. */
 static int vub_expected_uid(const struct vub_add_args *a, kuid_t *uid)
 {
@@ -224,7 +272,8 @@ static int vub_expected_uid(const struct vub_add_args *a, kuid_t *uid)
 		return 0;
 	*uid = make_kuid(current_user_ns(), n);
 	if (!uid_valid(*uid)) {
-		pr_err("server_uid %u is not a valid uid\n", n);
+		pr_err("add: server_uid=%u is not a uid of the writer's user namespace\n",
+		       n);
 		return -EINVAL;
 	}
 	return 0;
@@ -237,11 +286,12 @@ static int vub_device_create(const struct vub_add_args *a)
 	int ret;
 
 	if (a->socket[0] != '/') {
-		pr_err("socket path must be absolute: %s\n", a->socket);
+		pr_err("add: socket=%s: the path must be absolute\n", a->socket);
 		return -EINVAL;
 	}
 	if (a->name && !vub_name_valid(a->name)) {
-		pr_err("invalid device name \"%s\"\n", a->name);
+		pr_err("add: name=%s: 1 to %u letters, digits or -_.: not starting with '.'\n",
+		       a->name, VUB_NAME_MAX);
 		return -EINVAL;
 	}
 	ret = vub_expected_uid(a, &expected_uid);
@@ -254,6 +304,7 @@ static int vub_device_create(const struct vub_add_args *a)
 	vd->id = -1;
 	INIT_LIST_HEAD(&vd->node);
 	INIT_WORK(&vd->broken_work, vub_broken_work);
+	INIT_WORK(&vd->state_work, vub_state_work);
 	vd->timeout_ms = a->timeout_ms ?: READ_ONCE(vub_default_timeout_ms);
 	vd->reset_timeout_ms = a->reset_timeout_ms ?:
 			       READ_ONCE(vub_default_reset_timeout_ms);
@@ -267,10 +318,12 @@ static int vub_device_create(const struct vub_add_args *a)
 		put_device(&vd->dev);
 		return -ENOMEM;
 	}
+	vub_socket_identity(vd);
 	ret = vub_device_name(vd, a->name);
 	if (ret) {
 		if (ret == -EEXIST)
-			pr_err("device %s already exists\n", a->name);
+			pr_err("add: device %s already exists: choose another name=\n",
+			       a->name);
 		put_device(&vd->dev);
 		return ret;
 	}
@@ -308,12 +361,18 @@ static int vub_device_create(const struct vub_add_args *a)
 		goto err;
 	}
 	vub_debugfs_add(vd);
-	dev_info(&vd->dev, "%s: protocol %u.%u, %u regions, %u irq indexes, server pid %d\n",
+	dev_info(&vd->dev, "%s: protocol %u.%u, %u regions, %u irq indexes, server pid %d, VFIO group /dev/vfio/%d\n",
 		 vd->socket_path, vd->major, vd->minor, vd->info.num_regions,
-		 vd->info.num_irqs, pid_nr(vd->server_pid));
-	/* Last: from here on "remove" may free @vd at any time. */
+		 vd->info.num_irqs, pid_nr(vd->server_pid),
+		 vub_vfio_group_id(vd));
+	/*
+	 * Last: from here on "remove" may free @vd at any time.  The first
+	 * state notification (udev learns the VFIO group) is queued under
+	 * the lock, so a removal's vub_conn_shutdown() flushes it.
+	 */
 	mutex_lock(&vub_devices_lock);
 	vd->published = true;
+	schedule_work(&vd->state_work);
 	mutex_unlock(&vub_devices_lock);
 	return 0;
 
@@ -331,6 +390,7 @@ static void vub_device_destroy(struct vub_device *vd)
 	vub_conn_shutdown(vd);
 	vub_debugfs_remove(vd);
 	device_del(&vd->dev);
+	dev_info(&vd->dev, "removed (server %s)\n", vd->socket_path);
 	vub_device_unlist(vd);
 	put_device(&vd->dev);
 }
@@ -359,13 +419,20 @@ static int vub_device_remove(const char *name)
 
 /* ---- /sys/bus/vfio-user/{add,remove} ------------------------------------ */
 
-static int vub_parse_uint(const char *s, unsigned int *val)
+#define VUB_ADD_USAGE \
+	"\"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N] [server_uid=UID]\""
+
+static int vub_parse_timeout(const char *key, const char *s,
+			     unsigned int *val)
 {
 	unsigned int v;
 
-	if (kstrtouint(s, 0, &v) || v < VUB_MIN_TIMEOUT_MS ||
-	    v > VUB_MAX_TIMEOUT_MS)
+	if (kstrtouint(s, 10, &v) || v < VUB_MIN_TIMEOUT_MS ||
+	    v > VUB_MAX_TIMEOUT_MS) {
+		pr_err("add: %s=%s: expected a decimal number of ms, %u to %u\n",
+		       key, s, VUB_MIN_TIMEOUT_MS, VUB_MAX_TIMEOUT_MS);
 		return -EINVAL;
+	}
 	*val = v;
 	return 0;
 }
@@ -373,7 +440,7 @@ static int vub_parse_uint(const char *s, unsigned int *val)
 /*
  * "PATH" or "socket=PATH [name=NAME] [timeout_ms=N]
  * [reset_timeout_ms=N] [server_uid=N]", whitespace separated.  @s is
- * modified.
+ * modified.  Every error names the token at fault.
  */
 static int vub_parse_add(char *s, struct vub_add_args *a)
 {
@@ -391,29 +458,42 @@ static int vub_parse_add(char *s, struct vub_add_args *a)
 		if (!*tok)
 			continue;
 		val = strchr(tok, '=');
-		if (!val || !val[1])
+		if (!val || !val[1]) {
+			pr_err("add: \"%s\": expected KEY=VALUE; add takes %s\n",
+			       tok, VUB_ADD_USAGE);
 			return -EINVAL;
+		}
 		*val++ = '\0';
 		if (!strcmp(tok, "socket")) {
 			a->socket = val;
 		} else if (!strcmp(tok, "name")) {
 			a->name = val;
 		} else if (!strcmp(tok, "timeout_ms")) {
-			if (vub_parse_uint(val, &a->timeout_ms))
+			if (vub_parse_timeout(tok, val, &a->timeout_ms))
 				return -EINVAL;
 		} else if (!strcmp(tok, "reset_timeout_ms")) {
-			if (vub_parse_uint(val, &a->reset_timeout_ms))
+			if (vub_parse_timeout(tok, val, &a->reset_timeout_ms))
 				return -EINVAL;
 		} else if (!strcmp(tok, "server_uid")) {
 			/* Decimal, as uids are everywhere else. */
-			if (kstrtou32(val, 10, &a->server_uid))
+			if (kstrtou32(val, 10, &a->server_uid)) {
+				pr_err("add: server_uid=%s: expected a decimal uid\n",
+				       val);
 				return -EINVAL;
+			}
 			a->has_server_uid = true;
 		} else {
+			pr_err("add: unknown key \"%s\"; add takes %s\n", tok,
+			       VUB_ADD_USAGE);
 			return -EINVAL;
 		}
 	}
-	return a->socket ? 0 : -EINVAL;
+	if (!a->socket) {
+		pr_err("add: no socket=PATH given; add takes %s\n",
+		       VUB_ADD_USAGE);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static ssize_t add_store(vub_bus_attr_bus_t *bus, const char *buf,
@@ -430,9 +510,7 @@ static ssize_t add_store(vub_bus_attr_bus_t *bus, const char *buf,
 	if (!s)
 		return -ENOMEM;
 	ret = vub_parse_add(s, &a);
-	if (ret)
-		pr_err("add: expected \"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N] [server_uid=N]\"\n");
-	else
+	if (!ret)
 		ret = vub_device_create(&a);
 	kfree(s);
 	return ret ?: count;

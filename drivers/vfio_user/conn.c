@@ -30,7 +30,8 @@
  * state_change callbacks only while no waiter holds the token, and by
  * the waiter when it gives the token back with data still queued.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+/* One prefix with the dev_*() lines ("vfio-user NAME:"): one grep. */
+#define pr_fmt(fmt) "vfio-user: " fmt
 
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
@@ -123,13 +124,16 @@ static bool vub_conn_set_state(struct vub_device *vd, enum vub_state to)
 	if (!ok) {
 		/* Only BROKEN/CLOSING -> BROKEN is a benign race. */
 		WARN_ONCE(to != VUB_STATE_BROKEN,
-			  "vfio_user: illegal state change %s -> %s\n",
+			  "vfio-user: illegal state change %s -> %s\n",
 			  vub_state_name(from), vub_state_name(to));
 		return false;
 	}
-	if (from != to)
+	if (from != to) {
 		dev_dbg(&vd->dev, "state %s -> %s\n", vub_state_name(from),
 			vub_state_name(to));
+		/* sysfs_notify() and the uevent sleep: from a work. */
+		schedule_work(&vd->state_work);
+	}
 	WRITE_ONCE(c->state, to);
 	return true;
 }
@@ -162,6 +166,7 @@ void vub_set_broken(struct vub_device *vd, int err, const char *why)
 		return;
 	}
 	c->broken_err = err;
+	c->broken_why = why;
 	vub_fail_pending_locked(c, err);
 	/*
 	 * Scheduled under the lock: once vub_conn_shutdown() has moved to
@@ -173,9 +178,28 @@ void vub_set_broken(struct vub_device *vd, int err, const char *why)
 	schedule_work(&vd->broken_work);
 	xa_unlock(&c->pending);
 
-	dev_err(&vd->dev, "connection to %s broken (%pe): %s\n",
+	dev_err(&vd->dev, "connection to %s broken (%pe): %s; requests fail with EIO until the device is removed and added again\n",
 		vd->socket_path, ERR_PTR(err), why);
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+}
+
+int vub_broken_reason(struct vub_device *vd, char *buf, size_t size)
+{
+	struct vub_conn *c = vd->conn;
+	const char *why = NULL;
+	int err = 0;
+
+	if (!c)
+		return 0;
+	xa_lock(&c->pending);
+	if (c->state == VUB_STATE_BROKEN) {
+		err = c->broken_err;
+		why = c->broken_why;
+	}
+	xa_unlock(&c->pending);
+	if (!why)
+		return 0;
+	return scnprintf(buf, size, "%pe %s\n", ERR_PTR(err), why);
 }
 
 /* Unix socket errors that happen before any byte is queued. */
@@ -911,6 +935,8 @@ void vub_conn_shutdown(struct vub_device *vd)
 		c->rx = NULL;
 	}
 	cancel_work_sync(&vd->broken_work);
+	/* Deliver "closing"; CLOSING is final, nothing schedules it again. */
+	flush_work(&vd->state_work);
 }
 
 /* From the device release function: nothing can use @vd any more. */

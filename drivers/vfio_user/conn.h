@@ -43,6 +43,7 @@ struct vub_conn {
 	u32 next_id;			/* cyclic msg_id allocation hint */
 	enum vub_state state;
 	int broken_err;
+	const char *broken_why;		/* a string literal, or NULL */
 	struct task_struct *rx;		/* receiver kthread */
 	struct mutex rx_lock;		/* the reader token, see above */
 	wait_queue_head_t rx_wq;	/* the receiver thread sleeps here */

@@ -319,8 +319,15 @@ static int vub_set_bridge_irq(struct vub_vfio *vv,
 		if (type != VFIO_IRQ_SET_DATA_NONE)
 			return 0;
 		vub_trigger_replace(vv, hdr->index, NULL);
-		if (server && test_bit(hdr->index, &vv->irq_assigned))
-			return vub_irq_disable(vv, hdr->index);
+		/*
+		 * The trigger is the bridge's and it is gone: that is what
+		 * the consumer asked for, even if a broken or removed
+		 * server cannot be told any more.
+		 */
+		if (server && test_bit(hdr->index, &vv->irq_assigned) &&
+		    vub_irq_disable(vv, hdr->index))
+			dev_dbg(&vv->vd->dev, "irq index %u: server not told of the disable\n",
+				hdr->index);
 		return 0;
 	}
 
@@ -339,14 +346,19 @@ static int vub_set_bridge_irq(struct vub_vfio *vv,
 		if (IS_ERR(ctx))
 			return PTR_ERR(ctx);
 	}
+	/*
+	 * The trigger is the bridge's own and takes effect whatever the
+	 * server answers: handing it to a server that has these indexes
+	 * too is a courtesy, and a broken or removed server must not
+	 * stop a consumer from setting up or tearing down its REQ and ERR
+	 * eventfds (which is when it needs them most).
+	 */
 	if (server) {
 		ret = vub_forward_eventfds(vv, hdr->flags, hdr->index, 0, 1,
 					   files);
-		if (ret) {
-			if (ctx)
-				eventfd_ctx_put(ctx);
-			return ret;
-		}
+		if (ret)
+			dev_dbg(&vv->vd->dev, "irq index %u: not forwarded to the server: %pe\n",
+				hdr->index, ERR_PTR(ret));
 	}
 	vub_trigger_replace(vv, hdr->index, ctx);
 	return 0;

@@ -11,7 +11,8 @@
  *                          socket= devices and as add's default);
  *                          -1 (the default) checks nothing
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+/* One prefix with the dev_*() lines ("vfio-user NAME:"): one grep. */
+#define pr_fmt(fmt) "vfio-user: " fmt
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -22,7 +23,7 @@
 
 static char *vub_param_socket;
 module_param_named(socket, vub_param_socket, charp, 0444);
-MODULE_PARM_DESC(socket, "Comma-separated server socket paths to connect at load time");
+MODULE_PARM_DESC(socket, "Comma-separated absolute server socket paths, one device each (vfio-user0, ...), created at load time; all or nothing: if one fails, the load fails and no device is left");
 
 unsigned int vub_default_timeout_ms = 30000;
 unsigned int vub_default_reset_timeout_ms = 120000;
@@ -48,10 +49,10 @@ static const struct kernel_param_ops vub_timeout_ops = {
 };
 
 module_param_cb(timeout_ms, &vub_timeout_ops, &vub_default_timeout_ms, 0644);
-MODULE_PARM_DESC(timeout_ms, "Default request timeout in ms for new devices (30000)");
+MODULE_PARM_DESC(timeout_ms, "Default request timeout of new devices in ms, 100-3600000 (default 30000); a timeout breaks the device");
 module_param_cb(reset_timeout_ms, &vub_timeout_ops,
 		&vub_default_reset_timeout_ms, 0644);
-MODULE_PARM_DESC(reset_timeout_ms, "Default DEVICE_RESET timeout in ms for new devices (120000)");
+MODULE_PARM_DESC(reset_timeout_ms, "Default DEVICE_RESET timeout of new devices in ms, 100-3600000 (default 120000)");
 
 static int vub_param_set_uid(const char *val, const struct kernel_param *kp)
 {
@@ -73,7 +74,7 @@ static const struct kernel_param_ops vub_uid_ops = {
 };
 
 module_param_cb(server_uid, &vub_uid_ops, &vub_default_server_uid, 0644);
-MODULE_PARM_DESC(server_uid, "Refuse servers not running as this uid; -1 = no check (default)");
+MODULE_PARM_DESC(server_uid, "Refuse servers whose listener does not run as this decimal uid (socket= devices, and the default of add); -1 = no check (default)");
 
 static int __init vfio_user_init(void)
 {
@@ -89,7 +90,7 @@ static int __init vfio_user_init(void)
 		vub_fdpass_exit();
 		return ret;
 	}
-	pr_info("vfio-user bridge version " VFIO_USER_DRV_VERSION " loaded\n");
+	pr_info("bridge version " VFIO_USER_DRV_VERSION " loaded\n");
 	return 0;
 }
 
@@ -98,7 +99,7 @@ static void __exit vfio_user_exit(void)
 	vub_bus_exit();
 	vub_debugfs_exit();
 	vub_fdpass_exit();
-	pr_info("vfio-user bridge unloaded\n");
+	pr_info("bridge unloaded\n");
 }
 
 module_init(vfio_user_init);

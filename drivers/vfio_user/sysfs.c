@@ -27,6 +27,27 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(state);
 
+static ssize_t broken_reason_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return vub_broken_reason(to_vub_device(dev), buf, PAGE_SIZE);
+}
+static DEVICE_ATTR_RO(broken_reason);
+
+static ssize_t vfio_group_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", vub_vfio_group_id(to_vub_device(dev)));
+}
+static DEVICE_ATTR_RO(vfio_group);
+
+static ssize_t consumer_pid_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", vub_vfio_consumer(to_vub_device(dev)));
+}
+static DEVICE_ATTR_RO(consumer_pid);
+
 static ssize_t protocol_version_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
@@ -100,6 +121,9 @@ static DEVICE_ATTR_RW(reset_timeout_ms);
 static struct attribute *vub_dev_attrs[] = {
 	&dev_attr_socket.attr,
 	&dev_attr_state.attr,
+	&dev_attr_broken_reason.attr,
+	&dev_attr_vfio_group.attr,
+	&dev_attr_consumer_pid.attr,
 	&dev_attr_protocol_version.attr,
 	&dev_attr_server_pid.attr,
 	&dev_attr_server_uid.attr,
@@ -205,6 +229,33 @@ static const struct attribute_group vub_stats_group = {
 	.name = "stats",
 	.attrs = vub_stats_attrs,
 };
+
+/*
+ * State changes, for udev and for poll() on the state attribute: the
+ * new state and the VFIO group.  Only for published devices: creation
+ * queues the first one when it publishes the device, once the VFIO
+ * group exists.
+ */
+static void vub_state_notify(struct vub_device *vd)
+{
+	char state[40], group[32];
+
+	snprintf(state, sizeof(state), "VFIO_USER_STATE=%s",
+		 vub_state_name(vub_state(vd)));
+	snprintf(group, sizeof(group), "VFIO_GROUP=%d", vub_vfio_group_id(vd));
+	sysfs_notify(&vd->dev.kobj, NULL, "state");
+	kobject_uevent_env(&vd->dev.kobj, KOBJ_CHANGE,
+			   (char *[]){ state, group, NULL });
+}
+
+void vub_state_work(struct work_struct *work)
+{
+	struct vub_device *vd = container_of(work, struct vub_device,
+					     state_work);
+
+	if (READ_ONCE(vd->published))
+		vub_state_notify(vd);
+}
 
 const struct attribute_group *vub_dev_groups[] = {
 	&vub_dev_group,

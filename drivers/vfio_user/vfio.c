@@ -9,7 +9,9 @@
  * device, so it gets its own iommu group (/dev/vfio/N) and works with
  * the type1 container (and iommufd's emulated access where built).
  */
+#include <linux/iommu.h>
 #include <linux/module.h>
+#include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
 #include "compat.h"
@@ -42,6 +44,12 @@ static int vub_vfio_open_device(struct vfio_device *vdev)
 	vv->irq_assigned = 0;
 	ret = vub_dma_start(vv);
 	mutex_unlock(&vv->irq_lock);
+	if (!ret) {
+		/* open_device runs in the opener's context. */
+		spin_lock(&vv->trig_lock);
+		vv->consumer = get_task_pid(current, PIDTYPE_TGID);
+		spin_unlock(&vv->trig_lock);
+	}
 	return ret;
 }
 
@@ -49,10 +57,17 @@ static void vub_vfio_close_device(struct vfio_device *vdev)
 {
 	struct vub_vfio *vv = to_vub_vfio(vdev);
 
+	struct pid *consumer;
+
 	mutex_lock(&vv->irq_lock);
 	vub_irq_disable_all(vv, true);
 	mutex_unlock(&vv->irq_lock);
 	vub_dma_stop(vv);
+	spin_lock(&vv->trig_lock);
+	consumer = vv->consumer;
+	vv->consumer = NULL;
+	spin_unlock(&vv->trig_lock);
+	put_pid(consumer);
 }
 
 static long vub_ioctl_reset(struct vub_vfio *vv)
@@ -114,10 +129,12 @@ static long vub_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 static void vub_vfio_request(struct vfio_device *vdev, unsigned int count)
 {
 	struct vub_vfio *vv = to_vub_vfio(vdev);
+	struct vub_device *vd = vv->vd;
 
 	if (!count)
-		dev_notice(&vv->vd->dev,
-			   "device in use, asking the consumer to release it\n");
+		dev_notice(&vd->dev,
+			   "/dev/vfio/%d in use by pid %d: asking the consumer to release it (REQ); removal waits until it does\n",
+			   vub_vfio_group_id(vd), vub_vfio_consumer(vd));
 	vub_irq_signal_req(vv);
 }
 
@@ -205,6 +222,34 @@ void vub_vfio_unregister(struct vub_device *vd)
 	mutex_unlock(&vub_vfio_ptr_lock);
 	/* A DMA request being served holds its own reference. */
 	vfio_put_device(&vv->vdev);
+}
+
+int vub_vfio_group_id(struct vub_device *vd)
+{
+	struct iommu_group *group = iommu_group_get(&vd->dev);
+	int id = -1;
+
+	if (group) {
+		id = iommu_group_id(group);
+		iommu_group_put(group);
+	}
+	return id;
+}
+
+pid_t vub_vfio_consumer(struct vub_device *vd)
+{
+	struct vub_vfio *vv;
+	pid_t nr = 0;
+
+	mutex_lock(&vub_vfio_ptr_lock);
+	vv = vd->vfio;
+	if (vv) {
+		spin_lock(&vv->trig_lock);
+		nr = pid_vnr(vv->consumer);
+		spin_unlock(&vv->trig_lock);
+	}
+	mutex_unlock(&vub_vfio_ptr_lock);
+	return nr;
 }
 
 void vub_vfio_broken(struct vub_device *vd)

@@ -39,6 +39,9 @@ struct vub_vfio {
 	/* Relay files given to the server (irq_relay.c), own lock. */
 	struct xarray relays;
 
+	/* The process that opened the device, under trig_lock. */
+	struct pid *consumer;
+
 	/* Bridge-owned ERR and REQ triggers, under trig_lock. */
 	spinlock_t trig_lock;
 	struct eventfd_ctx *err_trigger;

@@ -60,6 +60,8 @@ struct vub_stats {
 struct vub_device {
 	struct device dev;		/* on the vfio-user bus */
 	char *socket_path;
+	dev_t sock_dev;			/* the socket's inode at add time, */
+	unsigned long sock_ino;		/* 0 if it could not be looked up */
 	struct vub_conn *conn;		/* transport, conn.c */
 	int id;				/* ida id for generated names, or -1 */
 	struct list_head node;		/* vub_devices, under vub_devices_lock */
@@ -86,6 +88,8 @@ struct vub_device {
 
 	/* vub_vfio_broken() is called once, from this work. */
 	struct work_struct broken_work;
+	/* State change notification (sysfs poll, uevent), sysfs.c. */
+	struct work_struct state_work;
 	bool vfio_ready;		/* vub_vfio_register() succeeded */
 	int probe_err;			/* its error, for the creator */
 	unsigned long flags;		/* VUB_F_* */
@@ -209,6 +213,30 @@ void vub_set_broken(struct vub_device *vd, int err, const char *why);
  */
 
 /**
+ * vub_broken_reason() - why the device broke
+ * @vd: the device
+ * @buf: where to write "-ERRNO what happened\n"
+ * @size: its size
+ *
+ * Context: any context that may take a spinlock.
+ * Return: the length written, 0 if the device is not broken.
+ */
+int vub_broken_reason(struct vub_device *vd, char *buf, size_t size);
+
+/**
+ * vub_state_work() - tell userspace about a state change
+ * @work: the device's state_work
+ *
+ * Wakes pollers of the ``state`` attribute and sends a KOBJ_CHANGE
+ * uevent (VFIO_USER_STATE, VFIO_GROUP) for a published device.
+ *
+ * Context: a work item; the connection code schedules it on every
+ * state change and flushes it when the device goes.
+ */
+void vub_state_work(struct work_struct *work);
+
+
+/**
  * vub_conn_connect() - connect to the server's socket
  * @vd: the device, with its socket path
  *
@@ -320,6 +348,25 @@ int vub_vfio_register(struct vub_device *vd);
  * Context: the bus driver's remove (process context), sleeps.
  */
 void vub_vfio_unregister(struct vub_device *vd);
+
+/**
+ * vub_vfio_group_id() - the device's VFIO group, /dev/vfio/N
+ * @vd: the device
+ *
+ * Context: process context.
+ * Return: N, or -1 if the VFIO device is not registered.
+ */
+int vub_vfio_group_id(struct vub_device *vd);
+
+/**
+ * vub_vfio_consumer() - who holds the VFIO device open
+ * @vd: the device
+ *
+ * Context: process context.
+ * Return: the pid (in the caller's pid namespace) of the process that
+ * opened the device, 0 if it is not open.
+ */
+pid_t vub_vfio_consumer(struct vub_device *vd);
 
 /**
  * vub_vfio_broken() - tell the consumer that the device broke
