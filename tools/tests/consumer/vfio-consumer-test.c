@@ -1293,8 +1293,12 @@ static void test_dma_unmap_race(void)
 	if (other)
 		return fail("dma-unmap-race", "%lu register accesses failed",
 			    other);
-	/* A faulted transfer is one an unmap raced with. */
-	if (!ok || !err || !cycles)
+	/*
+	 * A faulted transfer is one an unmap raced with.  (On a slow
+	 * kernel every transfer may overlap an unmap, so none need
+	 * succeed during the race; the one after it must.)
+	 */
+	if (!err || !cycles)
 		return fail("dma-unmap-race",
 			    "no race: %lu ok, %lu faulted, %lu unmap cycles",
 			    ok, err, cycles);

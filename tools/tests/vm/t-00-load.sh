@@ -6,9 +6,9 @@
 
 check insmod load_module
 check lsmod sh -c 'lsmod | grep -q "^vfio_user "'
-check version-logged sh -c 'dmesg | grep -q "vfio_user: vfio-user bridge version"'
+check version-logged sh -c 'dmesg | grep -q "vfio-user: bridge version"'
 check refcount-zero test "$(module_refcount)" = 0
 check softdep sh -c 'modinfo -F softdep "$VUB_KO" | grep -q vfio_iommu_type1'
 check rmmod unload_module
 check unloaded sh -c '! grep -q "^vfio_user " /proc/modules'
-check unload-logged sh -c 'dmesg | grep -q "vfio_user: vfio-user bridge unloaded"'
+check unload-logged sh -c 'dmesg | grep -q "vfio-user: bridge unloaded"'

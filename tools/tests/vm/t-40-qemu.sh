@@ -117,6 +117,61 @@ fi
 [ -s "$d/qemu.err" ] && sed 's/^/    qemu stderr: /' "$d/qemu.err" | head -n 5
 
 check state-ready-after test "$(cat $dev/state 2>/dev/null)" = ready
+
+# ---- remove while QEMU uses the device: REQ unplugs it, QEMU runs on --------
+# Behind a pcie-root-port (hotpluggable; q35's root bus is not), QEMU
+# answers the REQ interrupt with an unplug request.  A guest OS would
+# complete it (pciehp, or ACPI, q35's default for root ports since QEMU
+# 6.1); with only SeaBIOS (a nested Linux guest is too slow under TCG)
+# the port uses native PCIe hotplug and the device sits at function 1 of
+# the slot with no function 0, which QEMU unplugs without the guest, as
+# it cancels a partial multi-function hot-add.  Either way QEMU closes
+# the device, so "remove" completes while QEMU keeps running.
+rm -f "$d/in" "$d/qmp.out"
+mkfifo "$d/in"
+timeout 120 "$QEMU" -machine q35 -accel tcg -nodefaults -no-user-config \
+	-display none -m 128 -serial none -qmp stdio \
+	-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
+	-device pcie-root-port,id=rp1,chassis=1,slot=1 \
+	-device vfio-pci,sysfsdev=$dev,id=vub1,bus=rp1,addr=0.1 \
+	<"$d/in" >"$d/qmp.out" 2>"$d/qemu2.err" &
+qpid=$!
+exec 3>"$d/in"
+qmp_send '{"execute":"qmp_capabilities"}'
+if wait_returns 1; then
+	pass hotplug-realize
+else
+	fail hotplug-realize "$(head -c 600 "$d/qemu2.err")"
+fi
+# (qpid is timeout's; consumer_pid is QEMU's own)
+qemu_pid=$(cat $dev/consumer_pid 2>/dev/null)
+check hotplug-open test "$(readlink /proc/$qemu_pid/exe)" = "$(readlink -f "$(command -v "$QEMU")")"
+( wr /sys/bus/vfio-user/remove vfio-user0; echo "rc=$?" > "$d/remove.rc" ) &
+i=0
+while [ ! -e "$d/remove.rc" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+check hotplug-remove-done test "$(cat "$d/remove.rc" 2>/dev/null)" = rc=0
+check hotplug-device-deleted grep -q '"event": *"DEVICE_DELETED".*"vub1"' "$d/qmp.out"
+check hotplug-req-logged sh -c "dmesg | grep 'vfio-user vfio-user0: ' | grep -q 'in use by pid $qemu_pid: asking the consumer to release it'"
+qmp_send '{"execute":"query-status"}'
+i=0
+while ! grep -q '"status": *"running"' "$d/qmp.out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check hotplug-qemu-running sh -c "kill -0 $qemu_pid && grep -q '\"status\": *\"running\"' $d/qmp.out"
+# QEMU 7.2 may report "VFIO_UNMAP_DMA failed: Invalid argument" while it
+# tears its container down after the unplug (seen in untraced runs, never
+# with -trace vfio_* slowing QEMU down; a timing-dependent teardown order
+# between QEMU and the VFIO core, not investigated further).  QEMU runs
+# on regardless.  Any other error line fails.
+if grep -i -E 'error|fail' "$d/qemu2.err" | grep -v 'VFIO_UNMAP_DMA failed: Invalid argument' | grep -q .; then
+	fail hotplug-qemu-no-error "$(head -c 600 "$d/qemu2.err")"
+else
+	pass hotplug-qemu-no-error
+fi
+qmp_send '{"execute":"quit"}'
+exec 3>&-
+wait "$qpid"
+check hotplug-qemu-exit-0 test "$?" = 0
+check hotplug-device-gone test ! -e $dev
+
 check refcount-zero test "$(module_refcount)" = 0
 check rmmod unload_module
 stop_server
