@@ -92,9 +92,26 @@ kdoc_check() {
 	fi
 }
 
+# Shipped text must not point at this machine or outside the tree.
+paths_check() {
+	local hits pat='/wo''rk/|/ro''ot/|/ho''me/|\.\./sha''red'
+	if ! git rev-parse --git-dir >/dev/null 2>&1; then
+		say "SKIP: build:no-machine-paths: not a git checkout"
+		return
+	fi
+	hits=$(git grep -n -I -E "$pat" -- . 2>/dev/null | head -n 10)
+	if [ -n "$hits" ]; then
+		echo "$hits" | tee -a "$log"
+		say "FAIL: build:no-machine-paths: repository text names machine paths"
+	else
+		say "PASS: build:no-machine-paths"
+	fi
+}
+
 lane_check_build() {
 	build_one "$abi" "/usr/src/linux-headers-$abi"
 	kdoc_check
+	paths_check
 	local h
 	h=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sort -V |
 		tail -n 1)
