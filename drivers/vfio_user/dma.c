@@ -23,8 +23,12 @@
  * it): open_device sets dma_enabled, close_device clears it under
  * dma_sem, which also waits for a request being served.
  */
+/* One prefix with the dev_*() lines ("vfio-user NAME:"): one grep. */
+#define pr_fmt(fmt) "vfio-user: " fmt
+
 #include <linux/bits.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include "vfio_dev.h"
 
@@ -33,9 +37,33 @@
 #define VUB_DMA_BITS_MAX	47		/* 16 x 8 TiB */
 
 static unsigned int dma_window_bits = VUB_DMA_BITS_MAX;
-module_param(dma_window_bits, uint, 0444);
+
+/* 0 (no DMA) or PAGE_SHIFT..47; anything else fails the load. */
+static int vub_param_set_dma_bits(const char *val,
+				  const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 10, &v);
+	if (ret || (v && (v < PAGE_SHIFT || v > VUB_DMA_BITS_MAX))) {
+		pr_err("%s=%.*s refused: 0 (no DMA) or %u-%u\n", kp->name,
+		       (int)strcspn(val, "\n"), val, PAGE_SHIFT,
+		       VUB_DMA_BITS_MAX);
+		return -EINVAL;
+	}
+	*(unsigned int *)kp->arg = v;
+	return 0;
+}
+
+static const struct kernel_param_ops vub_dma_bits_ops = {
+	.set = vub_param_set_dma_bits,
+	.get = param_get_uint,
+};
+
+module_param_cb(dma_window_bits, &vub_dma_bits_ops, &dma_window_bits, 0444);
 MODULE_PARM_DESC(dma_window_bits,
-		 "IOVA range [0, 2^bits) offered to servers for DMA, as up to 16 fd-less DMA_MAP windows of up to 8 TiB (0 = no DMA, max 47, default 47)");
+		 "IOVA range [0, 2^bits) offered to servers for DMA, as up to 16 fd-less DMA_MAP windows of up to 8 TiB: 0 = no DMA, or 12-47 (default 47); other values fail the load");
 
 /*
  * The largest DMA_READ/WRITE we accept: what we advertised as our
@@ -84,14 +112,11 @@ static int vub_dma_map_window(struct vub_device *vd, u64 iova, u64 size)
 static int vub_dma_map_windows(struct vub_vfio *vv)
 {
 	struct vub_device *vd = vv->vd;
-	unsigned int bits = min_t(unsigned int, dma_window_bits,
-				  VUB_DMA_BITS_MAX);
 	u64 total, wsize;
 	u32 i, nr, max;
 	int ret;
 
-	bits = max_t(unsigned int, bits, PAGE_SHIFT);
-	total = 1ULL << bits;
+	total = 1ULL << dma_window_bits;
 	wsize = min_t(u64, total, VUB_DMA_WINDOW_MAX);
 	nr = total / wsize;
 	max = clamp_t(u32, vd->caps.max_dma_maps, 1, VUB_DMA_WINDOWS_MAX);
@@ -104,15 +129,18 @@ static int vub_dma_map_windows(struct vub_vfio *vv)
 
 	for (i = 0; i < nr; i++) {
 		ret = vub_dma_map_window(vd, i * wsize, wsize);
-		if (!ret)
+		if (!ret) {
+			/* sysfs dma_range: what the server accepted */
+			WRITE_ONCE(vd->dma_end, (i + 1) * wsize);
 			continue;
+		}
 		if (vub_state(vd) != VUB_STATE_READY || ret == -EINTR ||
 		    ret == -ETIMEDOUT)
 			return ret;
 		/* The server refuses: the device works, without DMA. */
 		dev_warn(&vd->dev,
-			 "DMA_MAP [%#llx, +%#llx) refused (%d): DMA limited\n",
-			 i * wsize, wsize, ret);
+			 "DMA_MAP [%#llx, +%#llx) refused (%pe): DMA limited to IOVAs below %#llx\n",
+			 i * wsize, wsize, ERR_PTR(ret), i * wsize);
 		break;
 	}
 	return 0;
@@ -187,6 +215,15 @@ static struct vub_vfio *vub_dma_get(struct vub_device *vd)
 	return vv;
 }
 
+/* A DMA request answered with an error: counted in stats/dma_faults. */
+static void vub_dma_fault(struct vub_device *vd, const char *op, u64 iova,
+			  u32 count, int error)
+{
+	atomic64_inc(&vd->stats.dma_faults);
+	dev_dbg_ratelimited(&vd->dev, "%s %#llx+%u: %pe\n", op, iova, count,
+			    ERR_PTR(-error));
+}
+
 static int vub_dma_write(struct vub_device *vd,
 			 const struct vfio_user_header *hdr,
 			 struct vfio_user_dma_region_access *acc, u32 count)
@@ -209,8 +246,7 @@ static int vub_dma_write(struct vub_device *vd,
 		vfio_put_device(&vv->vdev);
 	}
 	if (error)
-		dev_dbg_ratelimited(&vd->dev, "DMA_WRITE %#llx+%u: %d\n",
-				    acc->address, count, error);
+		vub_dma_fault(vd, "DMA_WRITE", acc->address, count, error);
 	if (no_reply)
 		return 0;
 	return vub_send_reply(vd, hdr, error, acc, error ? 0 : sizeof(*acc),
@@ -225,8 +261,10 @@ static int vub_dma_read(struct vub_device *vd,
 	int error = 0, ret;
 
 	vv = vub_dma_get(vd);
-	if (!vv)
+	if (!vv) {
+		vub_dma_fault(vd, "DMA_READ", acc->address, count, ENODEV);
 		return vub_send_reply(vd, hdr, ENODEV, NULL, 0, NULL, 0);
+	}
 
 	/*
 	 * Only the copy runs under the gate: the reply is sent after it
@@ -243,8 +281,7 @@ static int vub_dma_read(struct vub_device *vd,
 	}
 	up_read(&vv->dma_sem);
 	if (error) {
-		dev_dbg_ratelimited(&vd->dev, "DMA_READ %#llx+%u: %d\n",
-				    acc->address, count, error);
+		vub_dma_fault(vd, "DMA_READ", acc->address, count, error);
 		ret = vub_send_reply(vd, hdr, error, NULL, 0, NULL, 0);
 	} else {
 		ret = vub_send_reply(vd, hdr, 0, acc, sizeof(*acc),

@@ -35,10 +35,12 @@ static int vub_param_set_timeout(const char *val, const struct kernel_param *kp)
 	int ret;
 
 	ret = kstrtouint(val, 0, &v);
-	if (ret)
-		return ret;
-	if (v < VUB_MIN_TIMEOUT_MS || v > VUB_MAX_TIMEOUT_MS)
+	if (ret || v < VUB_MIN_TIMEOUT_MS || v > VUB_MAX_TIMEOUT_MS) {
+		pr_err("%s=%.*s refused: a timeout in ms, %u-%u\n",
+		       kp->name, (int)strcspn(val, "\n"), val,
+		       VUB_MIN_TIMEOUT_MS, VUB_MAX_TIMEOUT_MS);
 		return -EINVAL;
+	}
 	*(unsigned int *)kp->arg = v;
 	return 0;
 }
@@ -60,10 +62,11 @@ static int vub_param_set_uid(const char *val, const struct kernel_param *kp)
 	int ret;
 
 	ret = kstrtoint(val, 10, &v);	/* uids are decimal */
-	if (ret)
-		return ret;
-	if (v < -1)
+	if (ret || v < -1) {
+		pr_err("%s=%.*s refused: a decimal uid, or -1 for no check\n",
+		       kp->name, (int)strcspn(val, "\n"), val);
 		return -EINVAL;
+	}
 	WRITE_ONCE(*(int *)kp->arg, v);
 	return 0;
 }

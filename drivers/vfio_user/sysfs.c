@@ -48,6 +48,18 @@ static ssize_t consumer_pid_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(consumer_pid);
 
+/* The IOVAs the server may reach by DMA: its accepted DMA_MAP windows. */
+static ssize_t dma_range_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	u64 end = READ_ONCE(to_vub_device(dev)->dma_end);
+
+	if (!end)
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "0x0-%#llx\n", end - 1);
+}
+static DEVICE_ATTR_RO(dma_range);
+
 static ssize_t protocol_version_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
@@ -124,6 +136,7 @@ static struct attribute *vub_dev_attrs[] = {
 	&dev_attr_broken_reason.attr,
 	&dev_attr_vfio_group.attr,
 	&dev_attr_consumer_pid.attr,
+	&dev_attr_dma_range.attr,
 	&dev_attr_protocol_version.attr,
 	&dev_attr_server_pid.attr,
 	&dev_attr_server_uid.attr,
@@ -210,6 +223,7 @@ static VUB_STAT_ATTR(server_requests);
 static VUB_STAT_ATTR(bytes_sent);
 static VUB_STAT_ATTR(bytes_received);
 static VUB_STAT_ATTR(unexpected_fds);
+static VUB_STAT_ATTR(dma_faults);
 
 static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_requests.attr.attr,
@@ -222,6 +236,7 @@ static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_bytes_sent.attr.attr,
 	&vub_stat_bytes_received.attr.attr,
 	&vub_stat_unexpected_fds.attr.attr,
+	&vub_stat_dma_faults.attr.attr,
 	NULL,
 };
 

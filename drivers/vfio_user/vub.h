@@ -44,6 +44,7 @@ struct vub_stats {
 	atomic64_t bytes_sent;
 	atomic64_t bytes_received;
 	atomic64_t unexpected_fds;	/* server fds closed unused */
+	atomic64_t dma_faults;		/* server DMA answered with an error */
 };
 
 #define VUB_NAME_MAX		32	/* device name, excluding NUL */
@@ -103,6 +104,8 @@ struct vub_device {
 	/* Region files mappable for writing (their writable count held). */
 	DECLARE_BITMAP(region_writable, VUB_MAX_REGIONS);
 	struct vfio_user_irq_info *irqs;	/* info.num_irqs entries */
+	/* DMA windows the server accepted cover [0, dma_end) (dma.c). */
+	u64 dma_end;
 
 	/* VFIO side, set by vub_vfio_register(). */
 	struct vub_vfio *vfio;
@@ -234,7 +237,6 @@ int vub_broken_reason(struct vub_device *vd, char *buf, size_t size);
  * state change and flushes it when the device goes.
  */
 void vub_state_work(struct work_struct *work);
-
 
 /**
  * vub_conn_connect() - connect to the server's socket

@@ -145,10 +145,17 @@ check rmmod unload_module
 # ---- module parameters out of range are refused ---------------------------
 check param-timeout-low sh -c "! insmod $VUB_KO timeout_ms=50 2>/dev/null"
 check param-timeout-high sh -c "! insmod $VUB_KO reset_timeout_ms=3600001 2>/dev/null"
+check param-timeout-log sh -c "dmesg | tail -n 5 | grep -q 'vfio-user: reset_timeout_ms=3600001 refused: a timeout in ms, 100-3600000'"
+check param-dma-bits-high sh -c "! insmod $VUB_KO dma_window_bits=48 2>/dev/null"
+check param-dma-bits-log sh -c "dmesg | tail -n 5 | grep -q 'vfio-user: dma_window_bits=48 refused: 0 (no DMA) or 12-47'"
+check param-dma-bits-low sh -c "! insmod $VUB_KO dma_window_bits=11 2>/dev/null"
+check param-uid-bad sh -c "! insmod $VUB_KO server_uid=-2 2>/dev/null"
+check param-uid-log sh -c "dmesg | tail -n 5 | grep -q 'vfio-user: server_uid=-2 refused: a decimal uid, or -1 for no check'"
 check param-refused-unloaded sh -c '! grep -q "^vfio_user " /proc/modules'
 check insmod2 load_module
 check param-runtime-low test "$(wr /sys/module/vfio_user/parameters/timeout_ms 99)" = "Invalid argument"
 check param-runtime-ok wr /sys/module/vfio_user/parameters/timeout_ms 5000
 check modinfo-socket sh -c "modinfo -F parm $VUB_KO | grep '^socket:' | grep -q 'all or nothing'"
 check modinfo-timeout sh -c "modinfo -F parm $VUB_KO | grep '^timeout_ms:' | grep -q '100-3600000'"
+check modinfo-dma-bits sh -c "modinfo -F parm $VUB_KO | grep '^dma_window_bits:' | grep -q '12-47'"
 check rmmod2 unload_module

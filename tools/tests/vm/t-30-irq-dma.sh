@@ -57,13 +57,20 @@ check insmod3 load_module socket="$sock"
 check small-caps test "$(cat /sys/bus/vfio-user/devices/vfio-user0/caps/max_msg_fds 2>/dev/null) $(cat /sys/bus/vfio-user/devices/vfio-user0/caps/max_data_xfer_size 2>/dev/null)" = "3 4096"
 T=$T-small run_consumer vfio-user0 irq-msix bar2-rw mmap \
 	dma-fault
+# 16 windows of 8 TiB: the whole 47-bit default range.
+check dma-range-47 test "$(cat /sys/bus/vfio-user/devices/vfio-user0/dma_range)" = 0x0-0x7fffffffffff
 check rmmod3 unload_module
 stop_server
 
 # dma_window_bits=33: one 8 GiB window, DMA below 8 GiB works, above not.
 check server-w33 start_server "$sock"
 check insmod4 load_module socket="$sock" dma_window_bits=33
+D0=/sys/bus/vfio-user/devices/vfio-user0
+check dma-range-before-open test "$(cat $D0/dma_range)" = none
+check dma-faults-zero test "$(cat $D0/stats/dma_faults)" = 0
 T=$T-w33 run_consumer vfio-user0 dma-fault
 check dma-windows-33 grep -q '^INFO: dma-windows: 1$' /tmp/consumer-$T-w33.log
+check dma-range-33 test "$(cat $D0/dma_range)" = 0x0-0x1ffffffff
+check dma-faults-counted test "$(cat $D0/stats/dma_faults)" -gt 0
 check rmmod4 unload_module
 stop_server
