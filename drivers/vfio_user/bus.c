@@ -242,6 +242,8 @@ struct vub_add_args {
 	unsigned int reset_timeout_ms;
 	bool has_server_uid;
 	u32 server_uid;
+	enum vub_dma_mode dma_mode;
+	unsigned int dma_bits;
 };
 
 /* Note which inode the socket path names (for vub_socket_user_locked()). */
@@ -308,6 +310,8 @@ static int vub_device_create(const struct vub_add_args *a)
 	vd->timeout_ms = a->timeout_ms ?: READ_ONCE(vub_default_timeout_ms);
 	vd->reset_timeout_ms = a->reset_timeout_ms ?:
 			       READ_ONCE(vub_default_reset_timeout_ms);
+	vd->dma_mode = a->dma_mode;
+	vd->dma_bits = a->dma_bits;
 	device_initialize(&vd->dev);
 	vd->dev.bus = &vub_bus;
 	vd->dev.groups = vub_dev_groups;
@@ -420,7 +424,7 @@ static int vub_device_remove(const char *name)
 /* ---- /sys/bus/vfio-user/{add,remove} ------------------------------------ */
 
 #define VUB_ADD_USAGE \
-	"\"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N] [server_uid=UID]\""
+	"\"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N] [server_uid=UID] [dma=mmap|message] [dma_bits=N]\""
 
 static int vub_parse_timeout(const char *key, const char *s,
 			     unsigned int *val)
@@ -439,7 +443,8 @@ static int vub_parse_timeout(const char *key, const char *s,
 
 /*
  * "PATH" or "socket=PATH [name=NAME] [timeout_ms=N]
- * [reset_timeout_ms=N] [server_uid=N]", whitespace separated.  @s is
+ * [reset_timeout_ms=N] [server_uid=N] [dma=MODE] [dma_bits=N]",
+ * whitespace separated.  @s is
  * modified.  Every error names the token at fault.
  */
 static int vub_parse_add(char *s, struct vub_add_args *a)
@@ -482,6 +487,19 @@ static int vub_parse_add(char *s, struct vub_add_args *a)
 				return -EINVAL;
 			}
 			a->has_server_uid = true;
+		} else if (!strcmp(tok, "dma")) {
+			if (vub_dma_parse_mode(val, &a->dma_mode)) {
+				pr_err("add: dma=%s: expected \"mmap\" or \"message\"\n",
+				       val);
+				return -EINVAL;
+			}
+		} else if (!strcmp(tok, "dma_bits")) {
+			if (kstrtouint(val, 10, &a->dma_bits) ||
+			    a->dma_bits < PAGE_SHIFT || a->dma_bits > 47) {
+				pr_err("add: dma_bits=%s: expected a decimal number of IOVA bits, %u to 47\n",
+				       val, PAGE_SHIFT);
+				return -EINVAL;
+			}
 		} else {
 			pr_err("add: unknown key \"%s\"; add takes %s\n", tok,
 			       VUB_ADD_USAGE);
@@ -493,6 +511,12 @@ static int vub_parse_add(char *s, struct vub_add_args *a)
 		       VUB_ADD_USAGE);
 		return -EINVAL;
 	}
+	/* The server maps dma=mmap windows whole: a smaller range. */
+	if (a->dma_bits && (a->dma_mode == VUB_DMA_MMAP ||
+			    (a->dma_mode == VUB_DMA_DEFAULT &&
+			     vub_dma_mode_of(NULL) == VUB_DMA_MMAP)) &&
+	    vub_dma_check_mmap_bits("add: dma_bits", a->dma_bits))
+		return -EINVAL;
 	return 0;
 }
 

@@ -62,6 +62,20 @@ static inline void vub_vm_flags_clear(struct vm_area_struct *vma,
 #endif
 }
 
+/* Drop the lock a ->fault handler was called with (before VM_FAULT_RETRY). */
+static inline void vub_release_fault_lock(struct vm_fault *vmf)
+{
+#ifdef VUB_HAVE_RELEASE_FAULT_LOCK
+	release_fault_lock(vmf);
+#else
+	mmap_read_unlock(vmf->vma->vm_mm);
+#endif
+}
+
+#ifndef VUB_HAVE_VMF_INSERT_PFN_PROT
+#error "vmf_insert_pfn_prot() is not available"
+#endif
+
 /*
  * Whether @file can be mmap()ed: since 6.17 a file may implement
  * f_op->mmap_prepare instead of f_op->mmap (shmem and memfd do), and

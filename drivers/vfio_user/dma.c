@@ -4,37 +4,55 @@
  *
  * An emulated-IOMMU vfio_device is not told about VFIO_IOMMU_MAP_DMA,
  * so the bridge cannot mirror the consumer's mappings to the server.
- * Instead, when the device is first opened, it advertises fixed,
- * fd-less DMA_MAP windows covering [0, 2^dma_window_bits) (at most 16
- * windows of at most 8 TiB: libvfio-user's limits).  The server then
- * accesses memory with DMA_READ / DMA_WRITE messages, which the
- * receiver thread serves here with vfio_dma_rw() against whatever the
- * consumer has mapped at that moment; an IOVA the consumer has not
- * mapped is answered with an error reply, like an IOMMU fault.
+ * Instead, when the device is opened, it advertises fixed DMA_MAP
+ * windows covering [0, 2^bits) (at most 16 windows of at most 8 TiB:
+ * libvfio-user's limits), in one of two modes:
  *
- * As the windows never change, DMA_UNMAP is never sent: they stay
- * valid (and EEXIST on a later DMA_MAP of them is expected) for the
- * life of the connection.  Nothing is pinned either, so ops->dma_unmap
- * has nothing to release: vfio_dma_rw() runs under the IOMMU backend's
- * own lock (type1) or access protection (iommufd), so an unmap is
- * never concurrent with a copy into the range being unmapped.
+ * - dma=message: fd-less windows.  The server accesses memory with
+ *   DMA_READ / DMA_WRITE messages, which the receiver thread serves
+ *   here with vfio_dma_rw() against whatever the consumer has mapped
+ *   at that moment; an IOVA the consumer has not mapped is answered
+ *   with an error reply, like an IOMMU fault.  Nothing is pinned:
+ *   vfio_dma_rw() runs under the IOMMU backend's own lock (type1) or
+ *   access protection (iommufd), so an unmap is never concurrent with
+ *   a copy into the range being unmapped.
+ * - dma=mmap: the same windows come with the device's window file
+ *   (dma_window.c, offset = IOVA), which the server maps for direct
+ *   loads and stores; DMA_READ / DMA_WRITE keep working on them.  A
+ *   container that cannot pin (type1 v1) gets message windows instead,
+ *   decided at each open (the windows are withdrawn with DMA_UNMAP and
+ *   offered again when the mode changes).
  *
- * DMA is only served while the device is open (vfio_dma_rw() requires
- * it): open_device sets dma_enabled, close_device clears it under
- * dma_sem, which also waits for a request being served.
+ * Otherwise the windows never change and stay valid (an EEXIST on a
+ * later DMA_MAP of them is expected) for the life of the connection.
+ *
+ * DMA is only served while the device is open (vfio_dma_rw() and
+ * vfio_pin_pages() require it): open_device sets dma_enabled,
+ * close_device clears it under dma_sem, which also waits for a request
+ * or a pin in progress, then takes every pinned page back.
  */
 /* One prefix with the dev_*() lines ("vfio-user NAME:"): one grep. */
 #define pr_fmt(fmt) "vfio-user: " fmt
 
 #include <linux/bits.h>
+#include <linux/file.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/sysfs.h>
 #include <linux/slab.h>
 #include "vfio_dev.h"
 
 #define VUB_DMA_WINDOW_MAX	BIT_ULL(43)	/* 8 TiB */
 #define VUB_DMA_WINDOWS_MAX	16
 #define VUB_DMA_BITS_MAX	47		/* 16 x 8 TiB */
+/*
+ * With the window file the server maps every window whole at DMA_MAP
+ * time (libvfio-user does): 64 TiB at most leaves half of a 47-bit
+ * address space to the server.  At least 2 MiB (SPDK's granule).
+ */
+#define VUB_DMA_MMAP_BITS_MIN	21
+#define VUB_DMA_MMAP_BITS_MAX	46
+#define VUB_DMA_MMAP_BITS_DEF	40		/* 1 TiB */
 
 static unsigned int dma_window_bits = VUB_DMA_BITS_MAX;
 
@@ -65,6 +83,101 @@ module_param_cb(dma_window_bits, &vub_dma_bits_ops, &dma_window_bits, 0444);
 MODULE_PARM_DESC(dma_window_bits,
 		 "IOVA range [0, 2^bits) offered to servers for DMA, as up to 16 fd-less DMA_MAP windows of up to 8 TiB: 0 = no DMA, or 12-47 (default 47); other values fail the load");
 
+static const char *const vub_dma_mode_names[] = {
+	[VUB_DMA_MESSAGE] = "message",
+	[VUB_DMA_MMAP] = "mmap",
+};
+
+static enum vub_dma_mode vub_dma_mode_default = VUB_DMA_MESSAGE;
+
+int vub_dma_parse_mode(const char *s, enum vub_dma_mode *mode)
+{
+	enum vub_dma_mode m;
+
+	for (m = VUB_DMA_MESSAGE; m <= VUB_DMA_MMAP; m++) {
+		if (sysfs_streq(s, vub_dma_mode_names[m])) {
+			*mode = m;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int vub_dma_mode_set(const char *val, const struct kernel_param *kp)
+{
+	enum vub_dma_mode m;
+
+	if (vub_dma_parse_mode(val, &m)) {
+		pr_err("%s=%.*s refused: \"mmap\" or \"message\"\n", kp->name,
+		       (int)strcspn(val, "\n"), val);
+		return -EINVAL;
+	}
+	WRITE_ONCE(vub_dma_mode_default, m);
+	return 0;
+}
+
+static int vub_dma_mode_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  vub_dma_mode_names[READ_ONCE(vub_dma_mode_default)]);
+}
+
+static const struct kernel_param_ops vub_dma_mode_ops = {
+	.set = vub_dma_mode_set,
+	.get = vub_dma_mode_get,
+};
+module_param_cb(dma, &vub_dma_mode_ops, NULL, 0644);
+MODULE_PARM_DESC(dma,
+		 "default DMA mode of new devices: \"message\" (fd-less windows, DMA_READ/DMA_WRITE; default) or \"mmap\" (windows with a file the server maps: direct DMA)");
+
+static unsigned int dma_mmap_bits = VUB_DMA_MMAP_BITS_DEF;
+
+int vub_dma_check_mmap_bits(const char *key, unsigned int bits)
+{
+	if (bits < VUB_DMA_MMAP_BITS_MIN || bits > VUB_DMA_MMAP_BITS_MAX) {
+		pr_err("%s=%u refused: %u-%u with dma=mmap (the server maps the whole range)\n",
+		       key, bits, VUB_DMA_MMAP_BITS_MIN, VUB_DMA_MMAP_BITS_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vub_dma_mmap_bits_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	unsigned int bits;
+
+	if (kstrtouint(val, 10, &bits)) {
+		pr_err("%s=%.*s refused: %u-%u\n", kp->name,
+		       (int)strcspn(val, "\n"), val, VUB_DMA_MMAP_BITS_MIN,
+		       VUB_DMA_MMAP_BITS_MAX);
+		return -EINVAL;
+	}
+	if (vub_dma_check_mmap_bits("dma_mmap_bits", bits))
+		return -EINVAL;
+	WRITE_ONCE(dma_mmap_bits, bits);
+	return 0;
+}
+
+static const struct kernel_param_ops vub_dma_mmap_bits_ops = {
+	.set = vub_dma_mmap_bits_set,
+	.get = param_get_uint,
+};
+module_param_cb(dma_mmap_bits, &vub_dma_mmap_bits_ops, &dma_mmap_bits, 0644);
+MODULE_PARM_DESC(dma_mmap_bits,
+		 "IOVA range [0, 2^bits) of new devices' dma=mmap windows, which servers map whole (21 to 46, default 40 = 1 TiB)");
+
+enum vub_dma_mode vub_dma_mode_of(struct vub_device *vd)
+{
+	return !vd || vd->dma_mode == VUB_DMA_DEFAULT ?
+	       READ_ONCE(vub_dma_mode_default) : vd->dma_mode;
+}
+
+const char *vub_dma_mode_name(enum vub_dma_mode mode)
+{
+	return mode == VUB_DMA_MMAP ? "mmap" : "message";
+}
+
 /*
  * The largest DMA_READ/WRITE we accept: what we advertised as our
  * max_data_xfer_size in VERSION (the spec's limit for server-to-client
@@ -77,6 +190,7 @@ static u32 vub_dma_xfer_max(void)
 
 int vub_dma_init(struct vub_vfio *vv)
 {
+	vub_dmaw_init(vv);
 	vv->dma_buf_size = vub_dma_xfer_max();
 	vv->dma_buf = kvmalloc(vv->dma_buf_size, GFP_KERNEL);
 	return vv->dma_buf ? 0 : -ENOMEM;
@@ -86,22 +200,36 @@ void vub_dma_free(struct vub_vfio *vv)
 {
 	kvfree(vv->dma_buf);
 	vv->dma_buf = NULL;
+	vub_dmaw_free(vv);
 }
 
-static int vub_dma_map_window(struct vub_device *vd, u64 iova, u64 size)
+static int vub_dma_map_window(struct vub_vfio *vv, u64 iova, u64 size,
+			      bool mmap)
 {
+	struct vub_device *vd = vv->vd;
 	struct vfio_user_dma_map req;
+	struct file *file = NULL;
 	struct vub_err err = {};
 	size_t rlen = 0;
 	u8 rep[16];
 	int ret;
 
+	if (mmap) {
+		file = vub_dmaw_file(vv);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+	}
+	/* With the file: offset = IOVA, no MMAP/FILE_IO flag (old servers). */
 	vub_build_dma_map(&req, VFIO_USER_F_DMA_REGION_READ |
-			  VFIO_USER_F_DMA_REGION_WRITE, 0, iova, size);
-	ret = vub_request(vd, VFIO_USER_DMA_MAP, &req, sizeof(req), NULL, 0,
+			  VFIO_USER_F_DMA_REGION_WRITE, mmap ? iova : 0, iova,
+			  size);
+	ret = vub_request(vd, VFIO_USER_DMA_MAP, &req, sizeof(req),
+			  mmap ? &file : NULL, mmap ? 1 : 0,
 			  rep, sizeof(rep), &rlen);
-	if (ret == -EEXIST)
-		return 0;	/* advertised in an earlier open */
+	if (file)
+		fput(file);
+	if (ret == -EEXIST && !mmap)
+		return 0;	/* advertised in an earlier connection */
 	if (ret)
 		return ret;
 	if (vub_check_empty_reply(rep, rlen, &err))
@@ -109,14 +237,60 @@ static int vub_dma_map_window(struct vub_device *vd, u64 iova, u64 size)
 	return 0;
 }
 
-static int vub_dma_map_windows(struct vub_vfio *vv)
+static int vub_dma_unmap_window(struct vub_vfio *vv, u64 iova, u64 size)
 {
 	struct vub_device *vd = vv->vd;
+	struct vfio_user_dma_unmap req;
+	struct vub_err err = {};
+	size_t rlen = 0;
+	u8 rep[sizeof(req)];
+	int ret;
+
+	vub_build_dma_unmap(&req, 0, iova, size);
+	ret = vub_request(vd, VFIO_USER_DMA_UNMAP, &req, sizeof(req), NULL, 0,
+			  rep, sizeof(rep), &rlen);
+	if (ret)
+		return ret;
+	if (vub_check_dma_unmap_reply(&req, rep, rlen, &err))
+		return vub_vfio_bad_reply(vd, "DMA_UNMAP reply", &err);
+	return 0;
+}
+
+/* Withdraw the windows sent (before offering them in the other mode). */
+static int vub_dma_unmap_windows(struct vub_vfio *vv)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < vv->dma_nr_windows; i++) {
+		ret = vub_dma_unmap_window(vv, i * vv->dma_wsize,
+					   vv->dma_wsize);
+		if (ret)
+			return ret;
+	}
+	vv->dma_windows = false;
+	vv->dma_nr_windows = 0;
+	WRITE_ONCE(vv->vd->dma_end, 0);
+	return 0;
+}
+
+static int vub_dma_map_windows(struct vub_vfio *vv, bool mmap)
+{
+	struct vub_device *vd = vv->vd;
+	unsigned int bits;
 	u64 total, wsize;
 	u32 i, nr, max;
 	int ret;
 
-	total = 1ULL << dma_window_bits;
+	if (mmap)
+		bits = vd->dma_bits ?: READ_ONCE(dma_mmap_bits);
+	else
+		bits = min_t(unsigned int, vd->dma_bits ?: dma_window_bits,
+			     VUB_DMA_BITS_MAX);
+	if (!bits)
+		return 0;
+	bits = max_t(unsigned int, bits, PAGE_SHIFT);
+	total = 1ULL << bits;
 	wsize = min_t(u64, total, VUB_DMA_WINDOW_MAX);
 	nr = total / wsize;
 	max = clamp_t(u32, vd->caps.max_dma_maps, 1, VUB_DMA_WINDOWS_MAX);
@@ -126,10 +300,19 @@ static int vub_dma_map_windows(struct vub_vfio *vv)
 			 max, max * wsize);
 		nr = max;
 	}
+	if (mmap) {
+		ret = vub_dmaw_create(vv, total);
+		if (ret)
+			return ret;
+	}
 
+	vv->dma_windows_mmap = mmap;
+	vv->dma_wsize = wsize;
+	vv->dma_nr_windows = 0;
 	for (i = 0; i < nr; i++) {
-		ret = vub_dma_map_window(vd, i * wsize, wsize);
+		ret = vub_dma_map_window(vv, i * wsize, wsize, mmap);
 		if (!ret) {
+			vv->dma_nr_windows++;
 			/* sysfs dma_range: what the server accepted */
 			WRITE_ONCE(vd->dma_end, (i + 1) * wsize);
 			continue;
@@ -143,19 +326,46 @@ static int vub_dma_map_windows(struct vub_vfio *vv)
 			 i * wsize, wsize, ERR_PTR(ret), i * wsize);
 		break;
 	}
+	vv->dma_windows = true;
 	return 0;
 }
 
-/* open_device: windows on the first open, then serve DMA. */
-int vub_dma_start(struct vub_vfio *vv)
+/*
+ * Whether this open can do direct DMA: vfio_pin_pages() works on type1
+ * v2 (and iommufd) only; v1 says -EACCES whatever the IOVA.
+ */
+static bool vub_dma_can_pin(struct vub_vfio *vv)
 {
+	struct page *page;
 	int ret;
 
-	if (!vv->dma_windows && dma_window_bits) {
-		ret = vub_dma_map_windows(vv);
+	ret = vfio_pin_pages(&vv->vdev, 0, 1, IOMMU_READ, &page);
+	if (ret == 1)
+		vfio_unpin_pages(&vv->vdev, 0, 1);
+	return ret != -EACCES;
+}
+
+/* open_device: windows (again if the mode changed), then serve DMA. */
+int vub_dma_start(struct vub_vfio *vv)
+{
+	struct vub_device *vd = vv->vd;
+	bool mmap = vub_dma_mode_of(vd) == VUB_DMA_MMAP;
+	int ret;
+
+	if (mmap && !vub_dma_can_pin(vv)) {
+		dev_info(&vd->dev,
+			 "dma=mmap: this VFIO container cannot pin pages (type1 v1): DMA by messages for this open\n");
+		mmap = false;
+	}
+	if (vv->dma_windows && vv->dma_windows_mmap != mmap) {
+		ret = vub_dma_unmap_windows(vv);
 		if (ret)
 			return ret;
-		vv->dma_windows = true;
+	}
+	if (!vv->dma_windows) {
+		ret = vub_dma_map_windows(vv, mmap);
+		if (ret)
+			return ret;
 	}
 	down_write(&vv->dma_sem);
 	vv->dma_enabled = true;
@@ -163,21 +373,26 @@ int vub_dma_start(struct vub_vfio *vv)
 	return 0;
 }
 
-/* close_device: stop serving DMA, wait for a request in progress. */
+/*
+ * close_device: stop serving DMA, wait for a request or a pin in
+ * progress, then take every page back from the server.
+ */
 void vub_dma_stop(struct vub_vfio *vv)
 {
 	down_write(&vv->dma_sem);
 	vv->dma_enabled = false;
 	up_write(&vv->dma_sem);
+	vub_dmaw_close(vv);
 }
 
 /*
  * ops->dma_unmap.  type1 only calls it for ranges with pinned pages and
  * iommufd for ranges with accesses (including (0, ULONG_MAX) on IOAS
- * detach): the bridge never pins, so there is nothing to release.
+ * detach): only the window file pins (message DMA never does).
  */
 void vub_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 {
+	vub_dmaw_revoke(to_vub_vfio(vdev), iova, length);
 }
 
 /* A vfio_dma_rw() error as the (positive) errno of an error reply. */

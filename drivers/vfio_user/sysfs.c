@@ -34,6 +34,14 @@ static ssize_t broken_reason_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(broken_reason);
 
+static ssize_t dma_mode_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  vub_dma_mode_name(vub_vfio_dma_mode(to_vub_device(dev))));
+}
+static DEVICE_ATTR_RO(dma_mode);
+
 static ssize_t vfio_group_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
@@ -135,6 +143,7 @@ static struct attribute *vub_dev_attrs[] = {
 	&dev_attr_state.attr,
 	&dev_attr_broken_reason.attr,
 	&dev_attr_vfio_group.attr,
+	&dev_attr_dma_mode.attr,
 	&dev_attr_consumer_pid.attr,
 	&dev_attr_dma_range.attr,
 	&dev_attr_protocol_version.attr,
@@ -224,6 +233,9 @@ static VUB_STAT_ATTR(bytes_sent);
 static VUB_STAT_ATTR(bytes_received);
 static VUB_STAT_ATTR(unexpected_fds);
 static VUB_STAT_ATTR(dma_faults);
+static VUB_STAT_ATTR(dma_pinned);
+static VUB_STAT_ATTR(dma_mmap_faults);
+static VUB_STAT_ATTR(dma_mmap_sigbus);
 
 static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_requests.attr.attr,
@@ -237,6 +249,9 @@ static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_bytes_received.attr.attr,
 	&vub_stat_unexpected_fds.attr.attr,
 	&vub_stat_dma_faults.attr.attr,
+	&vub_stat_dma_pinned.attr.attr,
+	&vub_stat_dma_mmap_faults.attr.attr,
+	&vub_stat_dma_mmap_sigbus.attr.attr,
 	NULL,
 };
 

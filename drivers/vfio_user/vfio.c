@@ -266,3 +266,18 @@ void vub_vfio_broken(struct vub_device *vd)
 	}
 	mutex_unlock(&vub_vfio_ptr_lock);
 }
+
+enum vub_dma_mode vub_vfio_dma_mode(struct vub_device *vd)
+{
+	enum vub_dma_mode mode = vub_dma_mode_of(vd);
+	struct vub_vfio *vv;
+
+	mutex_lock(&vub_vfio_ptr_lock);
+	vv = vd->vfio;
+	/* dma_windows_mmap is a bool written at open: a snapshot. */
+	if (vv && READ_ONCE(vv->dma_windows))
+		mode = READ_ONCE(vv->dma_windows_mmap) ? VUB_DMA_MMAP :
+		       VUB_DMA_MESSAGE;
+	mutex_unlock(&vub_vfio_ptr_lock);
+	return mode;
+}

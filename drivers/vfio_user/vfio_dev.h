@@ -55,9 +55,20 @@ struct vub_vfio {
 	struct rw_semaphore dma_sem;
 	bool dma_enabled;
 	bool dma_windows;		/* DMA_MAP windows sent */
+	bool dma_windows_mmap;		/* ... with the window file */
+	u32 dma_nr_windows;		/* how many, of dma_wsize bytes */
+	u64 dma_wsize;
 	struct mutex dma_buf_lock;
 	void *dma_buf;			/* DMA_READ bounce, dma_buf_size */
 	size_t dma_buf_size;
+
+	/* Direct DMA: the window file and its pins (dma_window.c). */
+	struct inode *dmaw_inode;	/* NULL until dma=mmap is used */
+	u64 dmaw_size;			/* the window's IOVA span */
+	struct mutex dmaw_lock;		/* pins and tombstones */
+	struct rw_semaphore dmaw_pin_sem;	/* held across a pin */
+	struct xarray dmaw_pins;	/* IOVA pfn -> pinned pfn | flags */
+	struct list_head dmaw_tombs;	/* recently revoked ranges */
 };
 
 static inline struct vub_vfio *to_vub_vfio(struct vfio_device *vdev)
@@ -306,5 +317,61 @@ void vub_dma_stop(struct vub_vfio *vv);
 void vub_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
 int vub_dma_init(struct vub_vfio *vv);
 void vub_dma_free(struct vub_vfio *vv);
+
+/* ---- dma_window.c --------------------------------------------------- */
+
+/**
+ * vub_dmaw_init() - initialise the direct-DMA state of a device
+ * @vv: the device
+ */
+void vub_dmaw_init(struct vub_vfio *vv);
+
+/**
+ * vub_dmaw_create() - create the device's window inode
+ * @vv: the device
+ * @size: the IOVA span its files map, [0, @size)
+ *
+ * Idempotent.
+ *
+ * Context: process context.
+ * Return: 0 or -errno.
+ */
+int vub_dmaw_create(struct vub_vfio *vv, u64 size);
+
+/**
+ * vub_dmaw_revoke() - ops->dma_unmap for the window file
+ * @vv: the device
+ * @iova: first IOVA
+ * @length: bytes (may run to the end of the 64-bit space)
+ *
+ * Zaps the server's mappings of the range, then unpins it, before
+ * returning; faults there wait a while rather than pin it again.
+ *
+ * Context: process context, may sleep.
+ */
+void vub_dmaw_revoke(struct vub_vfio *vv, u64 iova, u64 length);
+
+/**
+ * vub_dmaw_close() - close_device: zap and unpin everything
+ * @vv: the device, with dma_enabled already false
+ *
+ * Context: process context, may sleep.
+ */
+void vub_dmaw_close(struct vub_vfio *vv);
+
+/**
+ * vub_dmaw_file() - a new window file to send with DMA_MAP
+ * @vv: the device, after vub_dmaw_create()
+ *
+ * Context: process context.
+ * Return: the file (the caller's reference), or an ERR_PTR.
+ */
+struct file *vub_dmaw_file(struct vub_vfio *vv);
+
+/**
+ * vub_dmaw_free() - ops->release: free the direct-DMA state
+ * @vv: the device
+ */
+void vub_dmaw_free(struct vub_vfio *vv);
 
 #endif /* _VFIO_USER_VFIO_DEV_H */

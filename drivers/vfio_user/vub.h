@@ -45,6 +45,17 @@ struct vub_stats {
 	atomic64_t bytes_received;
 	atomic64_t unexpected_fds;	/* server fds closed unused */
 	atomic64_t dma_faults;		/* server DMA answered with an error */
+	/* Direct DMA (dma=mmap). */
+	atomic64_t dma_pinned;		/* pages pinned now (not monotonic) */
+	atomic64_t dma_mmap_faults;	/* server faults that pinned */
+	atomic64_t dma_mmap_sigbus;	/* server accesses refused: SIGBUS */
+};
+
+/* How DMA windows are offered to the server (module param / add key dma=). */
+enum vub_dma_mode {
+	VUB_DMA_DEFAULT,	/* the module parameter's */
+	VUB_DMA_MESSAGE,	/* fd-less windows, DMA_READ/DMA_WRITE */
+	VUB_DMA_MMAP,		/* the window file (dma_window.c) */
 };
 
 #define VUB_NAME_MAX		32	/* device name, excluding NUL */
@@ -78,6 +89,10 @@ struct vub_device {
 	/* Tunables (sysfs, READ_ONCE), milliseconds. */
 	unsigned int timeout_ms;
 	unsigned int reset_timeout_ms;
+
+	/* DMA: mode and IOVA bits from "add" (0: the module's), fixed. */
+	enum vub_dma_mode dma_mode;
+	unsigned int dma_bits;
 
 	/* The server, from SO_PEERCRED at connect time. */
 	struct pid *server_pid;
@@ -117,6 +132,42 @@ static inline struct vub_device *to_vub_device(struct device *dev)
 {
 	return container_of(dev, struct vub_device, dev);
 }
+
+/* ---- DMA mode (dma.c) ------------------------------------------------ */
+
+/**
+ * vub_dma_parse_mode() - parse "mmap" or "message"
+ * @s: the string
+ * @mode: the mode, if valid
+ *
+ * Return: 0 or -EINVAL.
+ */
+int vub_dma_parse_mode(const char *s, enum vub_dma_mode *mode);
+
+/**
+ * vub_dma_check_mmap_bits() - whether @bits is a valid dma=mmap span
+ * @key: the parameter or key, for the error message
+ * @bits: IOVA bits
+ *
+ * Return: 0, or -EINVAL after logging the valid range.
+ */
+int vub_dma_check_mmap_bits(const char *key, unsigned int bits);
+
+/**
+ * vub_dma_mode_of() - the DMA mode a device asks for
+ * @vd: the device, or NULL for the module parameter's
+ *
+ * Return: its add key's mode, else the module parameter's.
+ */
+enum vub_dma_mode vub_dma_mode_of(struct vub_device *vd);
+
+/**
+ * vub_dma_mode_name() - "mmap" or "message"
+ * @mode: a mode other than %VUB_DMA_DEFAULT
+ *
+ * Return: the name.
+ */
+const char *vub_dma_mode_name(enum vub_dma_mode mode);
 
 /* ---- connection side (conn.c) -------------------------------------- */
 
@@ -369,6 +420,16 @@ int vub_vfio_group_id(struct vub_device *vd);
  * opened the device, 0 if it is not open.
  */
 pid_t vub_vfio_consumer(struct vub_device *vd);
+
+/**
+ * vub_vfio_dma_mode() - the mode of the DMA windows the server holds
+ * @vd: the device
+ *
+ * Context: process context.
+ * Return: the windows' mode once offered (a type1 v1 consumer gets
+ * message windows), else the mode asked for.
+ */
+enum vub_dma_mode vub_vfio_dma_mode(struct vub_device *vd);
 
 /**
  * vub_vfio_broken() - tell the consumer that the device broke

@@ -92,6 +92,28 @@
 #define VUB_SAMPLE_REG_IRQ_FDS		0x68	/* RO u32: eventfds held */
 #define VUB_SAMPLE_REG_INTX_MASKED	0x6c	/* RO u32: 1 if INTx masked */
 
+/*
+ * Direct DMA (DMA regions that came with an fd, which the server maps).
+ * MODE: how the engine moves data (AUTO: the mapping if the region has
+ * one, else messages; MESSAGES: always messages; SPLIT: the first half
+ * of each transfer through the mapping, the rest by messages).  An
+ * access to the mapping that raises SIGBUS (an IOVA the client cannot
+ * provide) ends the transfer with EFAULT and counts in SIGBUS.  DIRECT
+ * counts transfers (or halves) done through the mapping.  HAMMER: that
+ * many threads (up to 8; 0 stops them) read and write back every byte
+ * of [ADDR, ADDR + LEN) through the mapping in a loop, HAMMER_LOOPS
+ * counts their passes.
+ */
+#define VUB_SAMPLE_REG_DMA_MODE		0x70	/* RW u32 */
+#define   VUB_SAMPLE_DMA_MODE_AUTO	0
+#define   VUB_SAMPLE_DMA_MODE_MESSAGES	1
+#define   VUB_SAMPLE_DMA_MODE_SPLIT	2
+#define VUB_SAMPLE_REG_DMA_DIRECT	0x74	/* RO u32 */
+#define VUB_SAMPLE_REG_DMA_SIGBUS	0x78	/* RO u32 */
+#define VUB_SAMPLE_REG_DMA_HAMMER	0x7c	/* RW u32: threads */
+#define VUB_SAMPLE_REG_HAMMER_LOOPS	0x80	/* RO u32 */
+#define VUB_SAMPLE_HAMMER_MAX		8
+
 #define VUB_SAMPLE_ID_VALUE		0x56554230	/* "VUB0" */
 #define VUB_SAMPLE_VERSION_VALUE	0x00010000
 

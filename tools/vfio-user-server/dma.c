@@ -4,15 +4,154 @@
  * overlaps) and the sample device's DMA engine, which moves data between
  * BAR2 and client memory either directly (fd-backed regions, mmap or
  * pread/pwrite with FILE_IO) or with DMA_READ / DMA_WRITE messages
- * chunked by the client's max_data_xfer_size.
+ * chunked by the client's max_data_xfer_size (always, with
+ * --dma-messages or the MESSAGES mode register).
+ *
+ * A mapping of client memory may raise SIGBUS (an IOVA the client has
+ * not mapped or has revoked): accesses through it run under a SIGBUS
+ * handler that ends them with EFAULT instead of killing the server.
+ * The hammer threads (a test aid) access the mappings concurrently
+ * with the main thread; map and unmap take maps_lock for writing.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 
 #include "server.h"
+
+static pthread_rwlock_t maps_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* volatile: memcpy() must not move across its stores. */
+static __thread sigjmp_buf *volatile bus_jmp;
+static uint32_t sigbus_count;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	if (bus_jmp) {
+		__atomic_add_fetch(&sigbus_count, 1, __ATOMIC_RELAXED);
+		siglongjmp(*bus_jmp, 1);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void vus_dma_init(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus,
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+uint32_t vus_dma_sigbus_count(void)
+{
+	return __atomic_load_n(&sigbus_count, __ATOMIC_RELAXED);
+}
+
+/* memcpy() to or from a mapping of client memory: 0 or EFAULT. */
+static int mapped_copy(void *dst, const void *src, size_t len)
+{
+	sigjmp_buf jb;
+
+	if (sigsetjmp(jb, 1)) {
+		bus_jmp = NULL;
+		return EFAULT;
+	}
+	bus_jmp = &jb;
+	memcpy(dst, src, len);
+	bus_jmp = NULL;
+	return 0;
+}
+
+/* ---- hammer threads --------------------------------------------------- */
+
+static pthread_t hammer_tids[VUB_SAMPLE_HAMMER_MAX];
+static uint32_t hammer_nr, hammer_loops;
+static volatile int hammer_stop;
+
+static struct vus_dma_region *find_region(struct vus_dev *d, uint64_t addr,
+					  uint64_t len)
+{
+	int i;
+
+	for (i = 0; i < VUS_MAX_DMA_REGIONS; i++) {
+		struct vus_dma_region *o = &d->dma[i];
+
+		if (o->used && addr >= o->iova && addr - o->iova < o->size &&
+		    len <= o->size - (addr - o->iova))
+			return o;
+	}
+	return NULL;
+}
+
+/* One pass: increment one byte in every 256 of [ADDR, ADDR + LEN). */
+static void hammer_pass(struct vus_dev *d)
+{
+	uint64_t addr = __atomic_load_n(&d->dma_addr, __ATOMIC_RELAXED);
+	uint32_t len = __atomic_load_n(&d->dma_len, __ATOMIC_RELAXED);
+	struct vus_dma_region *r;
+	volatile uint8_t *p;
+	sigjmp_buf jb;
+	uint32_t i;
+
+	pthread_rwlock_rdlock(&maps_lock);
+	r = find_region(d, addr, len);
+	if (r && r->map) {
+		p = (uint8_t *)r->map + r->map_skew + (addr - r->iova);
+		if (!sigsetjmp(jb, 1)) {
+			bus_jmp = &jb;
+			for (i = 0; i < len; i += 256)
+				p[i] = p[i] + 1;
+		}
+		bus_jmp = NULL;
+	}
+	pthread_rwlock_unlock(&maps_lock);
+}
+
+static void *hammer_main(void *arg)
+{
+	struct vus_dev *d = arg;
+
+	while (!hammer_stop) {
+		hammer_pass(d);
+		__atomic_add_fetch(&hammer_loops, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+uint32_t vus_dma_hammer_loops(void)
+{
+	return __atomic_load_n(&hammer_loops, __ATOMIC_RELAXED);
+}
+
+void vus_dma_hammer(struct vus_dev *d, uint32_t threads)
+{
+	uint32_t i;
+
+	hammer_stop = 1;
+	for (i = 0; i < hammer_nr; i++)
+		pthread_join(hammer_tids[i], NULL);
+	hammer_nr = 0;
+	hammer_stop = 0;
+	d->hammer_threads = 0;
+	if (threads > VUB_SAMPLE_HAMMER_MAX)
+		threads = VUB_SAMPLE_HAMMER_MAX;
+	for (i = 0; i < threads; i++) {
+		if (pthread_create(&hammer_tids[i], NULL, hammer_main, d))
+			break;
+		hammer_nr++;
+	}
+	d->hammer_threads = hammer_nr;
+	if (threads)
+		vus_log("DMA hammer: %u threads", hammer_nr);
+}
 
 #define DMA_MAP_FLAGS	(VFIO_USER_F_DMA_REGION_READ | \
 			 VFIO_USER_F_DMA_REGION_WRITE | \
@@ -33,9 +172,12 @@ void vus_dma_release(struct vus_dev *d)
 {
 	int i;
 
+	vus_dma_hammer(d, 0);
+	pthread_rwlock_wrlock(&maps_lock);
 	for (i = 0; i < VUS_MAX_DMA_REGIONS; i++)
 		if (d->dma[i].used)
 			region_release(&d->dma[i]);
+	pthread_rwlock_unlock(&maps_lock);
 }
 
 uint32_t vus_dma_nr_regions(const struct vus_dev *d)
@@ -101,6 +243,11 @@ int vus_dma_map(struct vus_conn *c, struct vus_msg *m)
 	r->size = dm->size;
 	r->flags = dm->flags;
 	r->offset = dm->offset;
+	if (fd >= 0 && vus_opts.dma_messages) {
+		close(fd);		/* messages only: ignore the fd */
+		m->fds[0] = -1;
+		fd = -1;
+	}
 	if (fd >= 0 && !(dm->flags & VFIO_USER_F_DMA_REGION_FILE_IO)) {
 		long pg = sysconf(_SC_PAGESIZE);
 		uint64_t base = dm->offset & ~(uint64_t)(pg - 1);
@@ -127,7 +274,9 @@ int vus_dma_map(struct vus_conn *c, struct vus_msg *m)
 		r->fd = fd;			/* FILE_IO: pread/pwrite */
 		m->fds[0] = -1;
 	}
+	pthread_rwlock_wrlock(&maps_lock);
 	r->used = true;
+	pthread_rwlock_unlock(&maps_lock);
 	vus_log("DMA_MAP %#llx+%#llx flags %#x %s",
 		(unsigned long long)r->iova, (unsigned long long)r->size,
 		r->flags, fd < 0 ? "(messages)" : r->map ? "(mmap)" : "(file io)");
@@ -160,7 +309,9 @@ int vus_dma_unmap(struct vus_conn *c, struct vus_msg *m)
 		struct vus_dma_region *r = &d->dma[i];
 
 		if (r->used && r->iova == um->address && r->size == um->size) {
+			pthread_rwlock_wrlock(&maps_lock);
 			region_release(r);
+			pthread_rwlock_unlock(&maps_lock);
 			vus_log("DMA_UNMAP %#llx+%#llx",
 				(unsigned long long)um->address,
 				(unsigned long long)um->size);
@@ -264,22 +415,28 @@ out:
 }
 
 static int dma_run(struct vus_conn *c, struct vus_dma_region *r, bool to_host,
-		   uint64_t addr, uint8_t *buf, uint32_t len)
+		   uint64_t addr, uint8_t *buf, uint32_t len, uint32_t mode)
 {
 	uint64_t off = addr - r->iova;
 	uint32_t chunk = c->client_max_xfer, done = 0;
 	ssize_t n;
 
-	if (r->map) {
+	if (r->map && mode != VUB_SAMPLE_DMA_MODE_MESSAGES) {
 		uint8_t *p = (uint8_t *)r->map + r->map_skew + off;
+		uint32_t nd = mode == VUB_SAMPLE_DMA_MODE_SPLIT ? len / 2 : len;
+		int ret;
 
 		if (to_host)
-			memcpy(p, buf, len);
+			ret = mapped_copy(p, buf, nd);
 		else
-			memcpy(buf, p, len);
-		return 0;
-	}
-	if (r->fd >= 0) {
+			ret = mapped_copy(buf, p, nd);
+		if (ret)
+			return ret;
+		c->dev->dma_direct++;
+		if (nd == len)
+			return 0;
+		done = nd;	/* the rest by messages */
+	} else if (r->fd >= 0 && mode != VUB_SAMPLE_DMA_MODE_MESSAGES) {
 		if (to_host)
 			n = pwrite(r->fd, buf, len, r->offset + off);
 		else
@@ -340,7 +497,8 @@ void vus_dma_go(struct vus_conn *c)
 		err = EPERM;
 		goto done;
 	}
-	err = dma_run(c, r, to_host, addr, d->bar2 + d->dma_buf_off, len);
+	err = dma_run(c, r, to_host, addr, d->bar2 + d->dma_buf_off, len,
+		      d->dma_mode);
 done:
 	if (err) {
 		vus_log("DMA %s %#llx+%#llx: error %d",

@@ -94,6 +94,8 @@ static void usage(FILE *f)
 		"  --delay-ms MS        delay of the delay-reply fault (0-600000, default %u)\n"
 		"  --pidfile PATH       write our pid once listening\n"
 		"  --once               exit after the first client leaves\n"
+		"  --dma-messages       never map DMA regions that come with an fd:\n"
+		"                       all DMA by DMA_READ/DMA_WRITE messages\n"
 		"  -v, --verbose        debug logging to stderr\n"
 		"Prints \"ready\" on stdout once listening.\n",
 		VUS_DEF_MAX_FDS, VUS_DEF_MAX_XFER, VUS_DEF_DELAY_MS);
@@ -149,6 +151,7 @@ int main(int argc, char **argv)
 		{ "delay-ms", required_argument, NULL, 'D' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "dma-messages", no_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -195,6 +198,9 @@ int main(int argc, char **argv)
 		case 'o':
 			vus_opts.once = true;
 			break;
+		case 'M':
+			vus_opts.dma_messages = true;
+			break;
 		case 'v':
 			vus_verbose = 1;
 			break;
@@ -217,6 +223,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	vus_dma_init();
 
 	ret = vus_dev_init(&dev, vus_opts.config_size);
 	if (ret) {

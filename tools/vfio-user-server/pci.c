@@ -103,6 +103,7 @@ static void regs_reset(struct vus_dev *d)
 	d->dma_dir = 0;
 	d->dma_status = VUB_SAMPLE_DMA_IDLE;
 	d->dma_irq = 0;
+	d->dma_mode = VUB_SAMPLE_DMA_MODE_AUTO;
 	memset(d->msix_table, 0, sizeof(d->msix_table));
 	for (i = 0; i < VUB_SAMPLE_NUM_MSIX; i++)
 		d->msix_table[i * 16 + 12] = 1;	/* vector masked */
@@ -122,6 +123,7 @@ int vus_dev_init(struct vus_dev *d, uint32_t cfg_size)
 	if (d->bar2 == MAP_FAILED)
 		return -errno;
 	cfg_init(d);
+	vus_dma_hammer(d, 0);
 	regs_reset(d);
 	vus_irq_init(d);
 	return 0;
@@ -133,6 +135,7 @@ void vus_dev_reset(struct vus_dev *d)
 	int i;
 
 	cfg_init(d);
+	vus_dma_hammer(d, 0);
 	regs_reset(d);
 	for (i = 0; i < VFIO_USER_PCI_NUM_IRQS; i++)
 		memset(d->irq[i].masked, 0, sizeof(d->irq[i].masked));
@@ -145,6 +148,7 @@ void vus_dev_disconnect(struct vus_dev *d)
 	vus_irq_release(d);
 	vus_dev_reset(d);
 	d->reset_count = 0;
+	d->dma_direct = 0;
 	memset(d->bar2, 0, VUB_SAMPLE_BAR2_SIZE);
 }
 
@@ -228,6 +232,11 @@ static uint32_t bar0_reg_width(uint64_t off)
 	case VUB_SAMPLE_REG_DMA_MAPS:
 	case VUB_SAMPLE_REG_IRQ_FDS:
 	case VUB_SAMPLE_REG_INTX_MASKED:
+	case VUB_SAMPLE_REG_DMA_MODE:
+	case VUB_SAMPLE_REG_DMA_DIRECT:
+	case VUB_SAMPLE_REG_DMA_SIGBUS:
+	case VUB_SAMPLE_REG_DMA_HAMMER:
+	case VUB_SAMPLE_REG_HAMMER_LOOPS:
 		return 4;
 	}
 	return 0;
@@ -268,6 +277,16 @@ static uint64_t bar0_read(struct vus_dev *d, uint64_t off)
 		return vus_irq_nr_fds(d);
 	case VUB_SAMPLE_REG_INTX_MASKED:
 		return d->irq[VFIO_USER_PCI_INTX_IRQ_INDEX].masked[0];
+	case VUB_SAMPLE_REG_DMA_MODE:
+		return d->dma_mode;
+	case VUB_SAMPLE_REG_DMA_DIRECT:
+		return d->dma_direct;
+	case VUB_SAMPLE_REG_DMA_SIGBUS:
+		return vus_dma_sigbus_count();
+	case VUB_SAMPLE_REG_DMA_HAMMER:
+		return d->hammer_threads;
+	case VUB_SAMPLE_REG_HAMMER_LOOPS:
+		return vus_dma_hammer_loops();
 	default:
 		return 0;	/* write-only registers read 0 */
 	}
@@ -305,6 +324,13 @@ static void bar0_write(struct vus_conn *c, uint64_t off, uint64_t v)
 	case VUB_SAMPLE_REG_DMA_GO:
 		if (v == 1)
 			vus_dma_go(c);
+		break;
+	case VUB_SAMPLE_REG_DMA_MODE:
+		if (v <= VUB_SAMPLE_DMA_MODE_SPLIT)
+			d->dma_mode = v;
+		break;
+	case VUB_SAMPLE_REG_DMA_HAMMER:
+		vus_dma_hammer(d, v);
 		break;
 	default:
 		break;		/* read-only registers ignore writes */

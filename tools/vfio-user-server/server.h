@@ -41,6 +41,7 @@ struct vus_opts {
 	uint32_t config_size;
 	uint32_t delay_ms;	/* delay-reply fault */
 	bool once;
+	bool dma_messages;	/* never map DMA regions: messages only */
 };
 extern struct vus_opts vus_opts;
 
@@ -92,6 +93,9 @@ struct vus_dev {
 	uint32_t dma_dir;
 	uint32_t dma_status;
 	uint32_t dma_irq;
+	uint32_t dma_mode;	/* VUB_SAMPLE_DMA_MODE_* */
+	uint32_t dma_direct;	/* transfers done through a mapping */
+	uint32_t hammer_threads;
 	uint32_t reset_count;
 	uint8_t msix_table[VUB_SAMPLE_NUM_MSIX * 16];
 	/* BAR2. */
@@ -156,6 +160,10 @@ int vus_dma_unmap(struct vus_conn *c, struct vus_msg *m);
 void vus_dma_release(struct vus_dev *d);
 uint32_t vus_dma_nr_regions(const struct vus_dev *d);
 void vus_dma_go(struct vus_conn *c);
+void vus_dma_init(void);
+uint32_t vus_dma_sigbus_count(void);
+void vus_dma_hammer(struct vus_dev *d, uint32_t threads);
+uint32_t vus_dma_hammer_loops(void);
 
 /* json.c: a tiny JSON DOM (enough for VERSION). */
 enum vus_json_type {

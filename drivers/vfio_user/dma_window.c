@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio_user: direct DMA, the window file (dma=mmap).
+ *
+ * The bridge hands the server one file per device with its DMA_MAP
+ * windows.  File offset = IOVA.  The server mmap()s it (MAP_SHARED
+ * only) and its loads and stores reach the consumer's memory with no
+ * message and no copy:
+ *
+ * - The file lives on a private pseudo-filesystem inode, so revoking
+ *   (unmap_mapping_range() on its mapping) only ever touches the
+ *   server's mappings of this window.
+ * - The VMA is VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+ *   VM_DONTCOPY: GUP refuses it, so O_DIRECT, process_vm_readv(),
+ *   vmsplice() or the server's own VFIO cannot take (long-term)
+ *   references to the consumer's pages, and the PTEs hold no page
+ *   references: zapping them is all it takes to cut the server off.
+ * - A fault pins the consumer's pages with vfio_pin_pages() (type1
+ *   pins through the consumer's mm from any process), then maps their
+ *   pfns.  Pinning takes the consumer's mmap_lock and type1's
+ *   iommu->lock, so it never runs under the server's mmap_lock: the
+ *   first try drops the fault lock, pins (a whole 2 MiB chunk at a
+ *   time when it can) and returns VM_FAULT_RETRY; the retried fault
+ *   maps what is pinned.  A pin that fails leaves an error mark that
+ *   the retried fault turns into SIGBUS.
+ * - Pages the consumer mapped read-only get read-only PTEs;
+ *   ->pfn_mkwrite refuses to make them writable (SIGBUS).
+ * - An IOVA the consumer has not mapped is SIGBUS for the server, as
+ *   is any access while the device is closed.  A scratch page is not
+ *   safe here: the bridge is never told when the consumer maps an IOVA
+ *   (there is no map notification), so a scratch PTE could never be
+ *   replaced and the server would go on seeing zeros, and losing its
+ *   writes, after the consumer mapped real memory there.
+ *
+ * Revocation (ops->dma_unmap, close_device): tombstone the range (no
+ * new pins for VUB_DMAW_TOMB_MS), wait for pins in flight, mark the
+ * range's pins as revoking (faults no longer map them), zap the
+ * server's PTEs, then unpin, synchronously.  type1 notifies again
+ * while pins remain and BUG()s after ten rounds, so a fault must not
+ * re-pin between our return and type1 retaking its lock: the
+ * tombstone makes such faults wait instead, and faults that pinned
+ * concurrently with the revocation drop their own pins.
+ *
+ * Pins are charged by type1 to the consumer's RLIMIT_MEMLOCK; beyond
+ * it the pin fails and the server's access is SIGBUS, never a hang.
+ *
+ * Locking: vub_vfio.dma_sem (read) keeps the device open across a pin
+ * (close_device takes it for writing); pin_sem (read) is held across
+ * vfio_pin_pages() so that a revocation can wait for pins in flight;
+ * lock protects the pin table and the tombstones and is the only lock
+ * taken under the server's mmap_lock.  No lock is held across
+ * vfio_pin_pages() or vfio_unpin_pages() that the fault path takes
+ * under mmap_lock.
+ */
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include "compat.h"
+#include "vfio_dev.h"
+
+#define VUB_DMAW_MAGIC		0x76756477	/* "vudw" */
+#define VUB_DMAW_CHUNK		512		/* pages pinned per fault */
+#define VUB_DMAW_TOMB_MS	100		/* no pins after a revoke */
+#define VUB_DMAW_ERR_MS		1000		/* life of a pin error mark */
+
+/*
+ * Pin table entries (xarray values, index = IOVA >> PAGE_SHIFT):
+ * pfn << 3 | flags, or for an error mark jiffies << 3 | ERR.
+ */
+#define VUB_PIN_W		1UL	/* pinned writable */
+#define VUB_PIN_REVOKING	2UL	/* being unpinned: do not map */
+#define VUB_PIN_ERR		4UL	/* the pin failed: SIGBUS once */
+#define VUB_PIN_SHIFT		3
+
+struct vub_dmaw_tomb {
+	struct list_head node;
+	unsigned long first, last;	/* IOVA page numbers */
+	unsigned long expires;		/* jiffies */
+};
+
+static struct vfsmount *vub_dmaw_mnt;
+static int vub_dmaw_mnt_count;
+
+static int vub_dmaw_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VUB_DMAW_MAGIC) ? 0 : -ENOMEM;
+}
+
+/*
+ * No .owner: a superblock holds its filesystem's module, and every
+ * device with a window pins this one (its inode) until the device is
+ * released, which for most only happens in rmmod.  The window files,
+ * which the server holds, take the module reference instead (fops).
+ */
+static struct file_system_type vub_dmaw_fs_type = {
+	.name		= "vfio_user_dma",
+	.init_fs_context = vub_dmaw_init_fs_context,
+	.kill_sb	= kill_anon_super,
+};
+
+static inline struct vub_stats *vub_dmaw_stats(struct vub_vfio *vv)
+{
+	return &vv->vd->stats;
+}
+
+static void vub_dmaw_tombs_prune(struct vub_vfio *vv)
+{
+	struct vub_dmaw_tomb *t, *n;
+
+	lockdep_assert_held(&vv->dmaw_lock);
+	list_for_each_entry_safe(t, n, &vv->dmaw_tombs, node) {
+		if (time_after(jiffies, t->expires)) {
+			list_del(&t->node);
+			kfree(t);
+		}
+	}
+}
+
+/* The latest expiry of a live tombstone over [first, last], or 0. */
+static unsigned long vub_dmaw_tombed(struct vub_vfio *vv, unsigned long first,
+				     unsigned long last)
+{
+	struct vub_dmaw_tomb *t;
+	unsigned long exp = 0;
+
+	lockdep_assert_held(&vv->dmaw_lock);
+	vub_dmaw_tombs_prune(vv);
+	list_for_each_entry(t, &vv->dmaw_tombs, node)
+		if (t->first <= last && first <= t->last &&
+		    (!exp || time_after(t->expires, exp)))
+			exp = t->expires;
+	return exp;
+}
+
+/* Unpin @n pages from @first (IOVA page numbers), in legal batches. */
+static void vub_dmaw_unpin(struct vub_vfio *vv, unsigned long first,
+			   unsigned long n)
+{
+	while (n) {
+		int k = min_t(unsigned long, n, VUB_DMAW_CHUNK);
+
+		vfio_unpin_pages(&vv->vdev, (dma_addr_t)first << PAGE_SHIFT, k);
+		atomic64_sub(k, &vub_dmaw_stats(vv)->dma_pinned);
+		first += k;
+		n -= k;
+	}
+}
+
+/*
+ * Revoke [first, last]: no new pins there for a while, pins in flight
+ * finished, PTEs zapped, then every pin released.  With @tomb false
+ * (close_device), pins are already impossible (dma_enabled is false).
+ */
+static void vub_dmaw_revoke_pages(struct vub_vfio *vv, unsigned long first,
+				  unsigned long last, bool tomb)
+{
+	unsigned long idx, run_first = 0, run_n = 0;
+	struct vub_dmaw_tomb *t = NULL;
+	void *e;
+
+	/* Small, and without it type1 could BUG(): do not fail. */
+	if (tomb)
+		t = kmalloc(sizeof(*t), GFP_KERNEL | __GFP_NOFAIL);
+	mutex_lock(&vv->dmaw_lock);
+	if (t) {
+		t->first = first;
+		t->last = last;
+		t->expires = jiffies + msecs_to_jiffies(VUB_DMAW_TOMB_MS);
+		list_add(&t->node, &vv->dmaw_tombs);
+	}
+	mutex_unlock(&vv->dmaw_lock);
+
+	/* Pins in flight: they see the tombstone and drop their pins. */
+	down_write(&vv->dmaw_pin_sem);
+	up_write(&vv->dmaw_pin_sem);
+
+	mutex_lock(&vv->dmaw_lock);
+	xa_for_each_range(&vv->dmaw_pins, idx, e, first, last) {
+		unsigned long v = xa_to_value(e);
+
+		if (v & VUB_PIN_ERR)
+			xa_erase(&vv->dmaw_pins, idx);
+		else if (!(v & VUB_PIN_REVOKING))
+			xa_store(&vv->dmaw_pins, idx,
+				 xa_mk_value(v | VUB_PIN_REVOKING), GFP_KERNEL);
+	}
+	mutex_unlock(&vv->dmaw_lock);
+
+	/* From here the server cannot reach the pages any more ... */
+	unmap_mapping_range(vv->dmaw_inode->i_mapping, (loff_t)first << PAGE_SHIFT,
+			    (loff_t)(last - first + 1) << PAGE_SHIFT, 1);
+
+	/* ... so they can be released.  Contiguous runs in one call. */
+	mutex_lock(&vv->dmaw_lock);
+	xa_for_each_range(&vv->dmaw_pins, idx, e, first, last) {
+		if (!(xa_to_value(e) & VUB_PIN_REVOKING))
+			continue;
+		xa_erase(&vv->dmaw_pins, idx);
+		if (run_n && idx == run_first + run_n &&
+		    run_n < VUB_DMAW_CHUNK) {
+			run_n++;
+			continue;
+		}
+		if (run_n) {
+			mutex_unlock(&vv->dmaw_lock);
+			vub_dmaw_unpin(vv, run_first, run_n);
+			mutex_lock(&vv->dmaw_lock);
+		}
+		run_first = idx;
+		run_n = 1;
+	}
+	mutex_unlock(&vv->dmaw_lock);
+	if (run_n)
+		vub_dmaw_unpin(vv, run_first, run_n);
+}
+
+void vub_dmaw_revoke(struct vub_vfio *vv, u64 iova, u64 length)
+{
+	unsigned long first, last, max;
+	u64 end;
+
+	if (!vv->dmaw_inode || !length)
+		return;
+	max = (vv->dmaw_size >> PAGE_SHIFT) - 1;
+	first = iova >> PAGE_SHIFT;
+	if (first > max)
+		return;
+	/* iommufd sends (0, ULONG_MAX) on detach: no overflow. */
+	if (check_add_overflow(iova, length - 1, &end))
+		end = U64_MAX;
+	last = min_t(u64, end >> PAGE_SHIFT, max);
+	vub_dmaw_revoke_pages(vv, first, last, true);
+}
+
+void vub_dmaw_close(struct vub_vfio *vv)
+{
+	if (!vv->dmaw_inode)
+		return;
+	vub_dmaw_revoke_pages(vv, 0, (vv->dmaw_size >> PAGE_SHIFT) - 1, false);
+	mutex_lock(&vv->dmaw_lock);
+	/* Error marks are about the consumer that is gone. */
+	xa_destroy(&vv->dmaw_pins);
+	mutex_unlock(&vv->dmaw_lock);
+	WARN_ON_ONCE(atomic64_read(&vub_dmaw_stats(vv)->dma_pinned));
+}
+
+/* Leave an error mark: the retried fault at @idx is SIGBUS. */
+static void vub_dmaw_mark_error(struct vub_vfio *vv, unsigned long idx)
+{
+	unsigned long now = jiffies;
+	unsigned long v = now << VUB_PIN_SHIFT | VUB_PIN_ERR;
+
+	mutex_lock(&vv->dmaw_lock);
+	if (!xa_load(&vv->dmaw_pins, idx))
+		xa_store(&vv->dmaw_pins, idx, xa_mk_value(v), GFP_KERNEL);
+	mutex_unlock(&vv->dmaw_lock);
+}
+
+/*
+ * Pin [first, first + n) (n <= VUB_DMAW_CHUNK), writable if the
+ * consumer mapped it so, and enter the pins in the table.  Pages
+ * another fault entered meanwhile keep that pin, ours is dropped; so
+ * are all of ours if a revocation started meanwhile.
+ */
+static int vub_dmaw_pin_range(struct vub_vfio *vv, unsigned long first,
+			      int n, struct page **pages)
+{
+	unsigned long wflag = VUB_PIN_W, i;
+	int ret;
+
+	ret = vfio_pin_pages(&vv->vdev, (dma_addr_t)first << PAGE_SHIFT, n,
+			     IOMMU_READ | IOMMU_WRITE, pages);
+	if (ret == -EPERM) {	/* the consumer mapped it read-only */
+		wflag = 0;
+		ret = vfio_pin_pages(&vv->vdev, (dma_addr_t)first << PAGE_SHIFT,
+				     n, IOMMU_READ, pages);
+	}
+	if (ret < 0)
+		return ret;
+	if (WARN_ON_ONCE(ret != n)) {
+		if (ret > 0)
+			vfio_unpin_pages(&vv->vdev,
+					 (dma_addr_t)first << PAGE_SHIFT, ret);
+		return -EFAULT;
+	}
+	atomic64_add(n, &vub_dmaw_stats(vv)->dma_pinned);
+
+	mutex_lock(&vv->dmaw_lock);
+	if (vub_dmaw_tombed(vv, first, first + n - 1)) {
+		mutex_unlock(&vv->dmaw_lock);
+		vub_dmaw_unpin(vv, first, n);
+		return -EAGAIN;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned long v = page_to_pfn(pages[i]) << VUB_PIN_SHIFT | wflag;
+		void *old = xa_load(&vv->dmaw_pins, first + i);
+
+		if (old && !(xa_to_value(old) & VUB_PIN_ERR)) {
+			pages[i] = NULL;	/* pinned twice: drop ours */
+			continue;
+		}
+		if (xa_err(xa_store(&vv->dmaw_pins, first + i, xa_mk_value(v),
+				    GFP_KERNEL)))
+			pages[i] = NULL;	/* no memory: not entered */
+		else
+			pages[i] = ERR_PTR(-EEXIST);	/* entered */
+	}
+	mutex_unlock(&vv->dmaw_lock);
+	for (i = 0; i < n; i++)
+		if (!pages[i])
+			vub_dmaw_unpin(vv, first + i, 1);
+	return 0;
+}
+
+/*
+ * The chunk to pin around @idx: its 2 MiB-aligned neighbourhood within
+ * [lo, hi], shrunk to the pages not already in the table.
+ */
+static void vub_dmaw_chunk(struct vub_vfio *vv, unsigned long idx,
+			   unsigned long lo, unsigned long hi,
+			   unsigned long *first, unsigned long *n)
+{
+	unsigned long f = max(ALIGN_DOWN(idx, VUB_DMAW_CHUNK), lo);
+	unsigned long l = min(ALIGN_DOWN(idx, VUB_DMAW_CHUNK) +
+			      VUB_DMAW_CHUNK - 1, hi);
+	unsigned long a = idx, b = idx;
+
+	mutex_lock(&vv->dmaw_lock);
+	while (a > f && !xa_load(&vv->dmaw_pins, a - 1))
+		a--;
+	while (b < l && !xa_load(&vv->dmaw_pins, b + 1))
+		b++;
+	mutex_unlock(&vv->dmaw_lock);
+	*first = a;
+	*n = b - a + 1;
+}
+
+/*
+ * The slow half of a fault, with no mm lock held: pin the chunk around
+ * @idx.  Returns 0 (pinned, or someone else did), -EAGAIN (retry the
+ * fault as it is), or -errno (the fault is SIGBUS).
+ */
+static int vub_dmaw_pin(struct vub_vfio *vv, unsigned long idx,
+			unsigned long lo, unsigned long hi)
+{
+	unsigned long first, n, exp;
+	struct page **pages;
+	int ret;
+
+	mutex_lock(&vv->dmaw_lock);
+	exp = vub_dmaw_tombed(vv, idx, idx);
+	mutex_unlock(&vv->dmaw_lock);
+	if (exp) {
+		/* Being unmapped: wait until type1 is done with it. */
+		long left = (long)(exp - jiffies);
+
+		if (left > 0) {
+			set_current_state(TASK_KILLABLE);
+			schedule_timeout(left);
+		}
+		return -EAGAIN;
+	}
+
+	pages = kmalloc_array(VUB_DMAW_CHUNK, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+	down_read(&vv->dma_sem);
+	if (!vv->dma_enabled) {
+		ret = -ENODEV;
+		goto out;
+	}
+	down_read(&vv->dmaw_pin_sem);
+	atomic64_inc(&vub_dmaw_stats(vv)->dma_mmap_faults);
+	vub_dmaw_chunk(vv, idx, lo, hi, &first, &n);
+	ret = vub_dmaw_pin_range(vv, first, n, pages);
+	if (ret && ret != -EAGAIN && n > 1)	/* a hole in the chunk */
+		ret = vub_dmaw_pin_range(vv, idx, 1, pages);
+	up_read(&vv->dmaw_pin_sem);
+out:
+	up_read(&vv->dma_sem);
+	kfree(pages);
+	return ret;
+}
+
+static pgprot_t vub_dmaw_prot(struct vm_area_struct *vma, bool writable)
+{
+	if (writable && (vma->vm_flags & VM_WRITE))
+		return vm_get_page_prot(vma->vm_flags);
+	return vm_get_page_prot(vma->vm_flags & ~VM_WRITE);
+}
+
+/*
+ * The fast half, under the server's mmap_lock: map what is pinned in
+ * the faulting page's 2 MiB chunk.  Returns 0 if the page is not
+ * pinned yet.
+ */
+static vm_fault_t vub_dmaw_map(struct vub_vfio *vv, struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long idx = vmf->pgoff, v, lo, hi, i;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	vm_fault_t ret;
+	void *e;
+
+	mutex_lock(&vv->dmaw_lock);
+	e = xa_load(&vv->dmaw_pins, idx);
+	v = e ? xa_to_value(e) : 0;
+	if (!e || (v & VUB_PIN_REVOKING)) {
+		ret = 0;
+		goto out;
+	}
+	if (v & VUB_PIN_ERR) {
+		xa_erase(&vv->dmaw_pins, idx);
+		/* A stale mark (its fault never came back): try again. */
+		ret = time_after(jiffies, (v >> VUB_PIN_SHIFT) +
+				 msecs_to_jiffies(VUB_DMAW_ERR_MS)) ?
+		      0 : VM_FAULT_SIGBUS;
+		goto out;
+	}
+	if (write && !(v & VUB_PIN_W)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
+	ret = vmf_insert_pfn_prot(vma, vmf->address, v >> VUB_PIN_SHIFT,
+				  vub_dmaw_prot(vma, v & VUB_PIN_W));
+	if (ret != VM_FAULT_NOPAGE)
+		goto out;
+
+	/* Fault-around: the rest of the chunk that is pinned already. */
+	lo = max(ALIGN_DOWN(idx, VUB_DMAW_CHUNK), vma->vm_pgoff);
+	hi = min(ALIGN_DOWN(idx, VUB_DMAW_CHUNK) + VUB_DMAW_CHUNK,
+		 vma->vm_pgoff + vma_pages(vma)) - 1;
+	xa_for_each_range(&vv->dmaw_pins, i, e, lo, hi) {
+		v = xa_to_value(e);
+		if (i == idx || (v & (VUB_PIN_REVOKING | VUB_PIN_ERR)))
+			continue;
+		vmf_insert_pfn_prot(vma, vma->vm_start +
+				    ((i - vma->vm_pgoff) << PAGE_SHIFT),
+				    v >> VUB_PIN_SHIFT,
+				    vub_dmaw_prot(vma, v & VUB_PIN_W));
+	}
+out:
+	mutex_unlock(&vv->dmaw_lock);
+	return ret;
+}
+
+static void vub_dmaw_sigbus(struct vub_vfio *vv, unsigned long idx, int err)
+{
+	atomic64_inc(&vub_dmaw_stats(vv)->dma_mmap_sigbus);
+	dev_dbg_ratelimited(&vv->vd->dev,
+			    "server access to IOVA %#llx refused (%d): SIGBUS\n",
+			    (u64)idx << PAGE_SHIFT, err);
+	if (err == -ENOMEM)
+		dev_warn_ratelimited(&vv->vd->dev,
+				     "cannot pin IOVA %#llx for the server: out of memory or the consumer's RLIMIT_MEMLOCK\n",
+				     (u64)idx << PAGE_SHIFT);
+}
+
+static vm_fault_t vub_dmaw_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct file *file = vma->vm_file;
+	struct vub_vfio *vv = file->private_data;
+	unsigned long idx = vmf->pgoff, lo, hi;
+	vm_fault_t ret;
+	int err;
+
+	ret = vub_dmaw_map(vv, vmf);
+	if (ret) {
+		if (ret & VM_FAULT_SIGBUS)
+			vub_dmaw_sigbus(vv, idx, -EFAULT);
+		return ret;
+	}
+
+	/*
+	 * Not pinned: pin with the fault lock dropped and retry.  Callers
+	 * that cannot retry (none should reach a VM_PFNMAP | VM_IO
+	 * mapping) get SIGBUS; RETRY_NOWAIT keeps its lock.
+	 */
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
+		vub_dmaw_sigbus(vv, idx, -EAGAIN);
+		return VM_FAULT_SIGBUS;
+	}
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+
+	lo = vma->vm_pgoff;
+	hi = vma->vm_pgoff + vma_pages(vma) - 1;
+	get_file(file);
+	vub_release_fault_lock(vmf);
+	/* vma may be gone from here on. */
+	err = vub_dmaw_pin(vv, idx, lo, hi);
+	if (err && err != -EAGAIN)
+		vub_dmaw_mark_error(vv, idx);
+	fput(file);
+	return VM_FAULT_RETRY;
+}
+
+/* A write to a read-only PTE: only pages pinned writable may become so. */
+static vm_fault_t vub_dmaw_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct vub_vfio *vv = vmf->vma->vm_file->private_data;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	void *e;
+
+	mutex_lock(&vv->dmaw_lock);
+	e = xa_load(&vv->dmaw_pins, vmf->pgoff);
+	if (e && (xa_to_value(e) & (VUB_PIN_W | VUB_PIN_REVOKING |
+				    VUB_PIN_ERR)) == VUB_PIN_W)
+		ret = 0;
+	mutex_unlock(&vv->dmaw_lock);
+	if (ret)
+		vub_dmaw_sigbus(vv, vmf->pgoff, -EACCES);
+	return ret;
+}
+
+static const struct vm_operations_struct vub_dmaw_vm_ops = {
+	.fault		= vub_dmaw_fault,
+	.pfn_mkwrite	= vub_dmaw_pfn_mkwrite,
+};
+
+static int vub_dmaw_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct vub_vfio *vv = file->private_data;
+	u64 pages = vv->dmaw_size >> PAGE_SHIFT;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff > pages || vma_pages(vma) > pages - vma->vm_pgoff)
+		return -EINVAL;
+	vub_vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
+			 VM_DONTDUMP | VM_DONTCOPY);
+	vma->vm_ops = &vub_dmaw_vm_ops;
+	return 0;
+}
+
+static int vub_dmaw_release(struct inode *inode, struct file *file)
+{
+	struct vub_vfio *vv = file->private_data;
+
+	vfio_put_device(&vv->vdev);
+	return 0;
+}
+
+static const struct file_operations vub_dmaw_fops = {
+	.owner		= THIS_MODULE,
+	.mmap		= vub_dmaw_mmap,
+	.release	= vub_dmaw_release,
+#ifdef VUB_HAVE_THP_GET_UNMAPPED_AREA
+	/* 2 MiB-aligned addresses for 2 MiB-aligned offsets (SPDK). */
+	.get_unmapped_area = thp_get_unmapped_area,
+#endif
+	.llseek		= noop_llseek,
+};
+
+int vub_dmaw_create(struct vub_vfio *vv, u64 size)
+{
+	struct inode *inode;
+	int ret;
+
+	if (vv->dmaw_inode)
+		return 0;
+	ret = simple_pin_fs(&vub_dmaw_fs_type, &vub_dmaw_mnt,
+			    &vub_dmaw_mnt_count);
+	if (ret)
+		return ret;
+	inode = alloc_anon_inode(vub_dmaw_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		simple_release_fs(&vub_dmaw_mnt, &vub_dmaw_mnt_count);
+		return PTR_ERR(inode);
+	}
+	inode->i_size = size;
+	vv->dmaw_size = size;
+	vv->dmaw_inode = inode;
+	return 0;
+}
+
+/*
+ * A new file on the device's window inode, for one DMA_MAP: the files
+ * share the inode's mapping, so revoking zaps all of them.  The device
+ * keeps only the inode, so that a file (hence the module, through
+ * fops) is held only by the server.
+ */
+struct file *vub_dmaw_file(struct vub_vfio *vv)
+{
+	struct file *file;
+
+	/* __fput() drops it, as for anon_inode_getfile(). */
+	if (!try_module_get(THIS_MODULE))
+		return ERR_PTR(-ENOENT);
+	ihold(vv->dmaw_inode);
+	file = alloc_file_pseudo(vv->dmaw_inode, vub_dmaw_mnt,
+				 "[vfio-user-dma]", O_RDWR, &vub_dmaw_fops);
+	if (IS_ERR(file)) {
+		iput(vv->dmaw_inode);
+		module_put(THIS_MODULE);
+		return file;
+	}
+	/* Each file keeps the device (and its pins' owner) alive. */
+	get_device(&vv->vdev.device);
+	file->private_data = vv;
+	return file;
+}
+
+void vub_dmaw_init(struct vub_vfio *vv)
+{
+	mutex_init(&vv->dmaw_lock);
+	init_rwsem(&vv->dmaw_pin_sem);
+	xa_init(&vv->dmaw_pins);
+	INIT_LIST_HEAD(&vv->dmaw_tombs);
+}
+
+/* ops->release: every window file is gone by now. */
+void vub_dmaw_free(struct vub_vfio *vv)
+{
+	struct vub_dmaw_tomb *t, *n;
+
+	list_for_each_entry_safe(t, n, &vv->dmaw_tombs, node)
+		kfree(t);
+	xa_destroy(&vv->dmaw_pins);
+	mutex_destroy(&vv->dmaw_lock);
+	if (vv->dmaw_inode) {
+		iput(vv->dmaw_inode);
+		simple_release_fs(&vub_dmaw_mnt, &vub_dmaw_mnt_count);
+	}
+}
