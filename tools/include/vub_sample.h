@@ -113,6 +113,22 @@
 #define VUB_SAMPLE_REG_DMA_HAMMER	0x7c	/* RW u32: threads */
 #define VUB_SAMPLE_REG_HAMMER_LOOPS	0x80	/* RO u32 */
 #define VUB_SAMPLE_HAMMER_MAX		8
+/*
+ * GUP probe: writing 1 tries, on the page of the mapping at ADDR (after
+ * reading it) and on a heap page for comparison, the operations that
+ * take references to user pages: process_vm_readv() (from the server
+ * itself), vmsplice() into a pipe and, with --odirect-file, an O_DIRECT
+ * read.  A bit is set for each that succeeded.
+ */
+#define VUB_SAMPLE_REG_DMA_GUP		0x84	/* RW u32 */
+#define   VUB_SAMPLE_GUP_PVR_WINDOW	(1U << 0)
+#define   VUB_SAMPLE_GUP_SPLICE_WINDOW	(1U << 1)
+#define   VUB_SAMPLE_GUP_ODIRECT_WINDOW	(1U << 2)
+#define   VUB_SAMPLE_GUP_PVR_HEAP	(1U << 8)
+#define   VUB_SAMPLE_GUP_SPLICE_HEAP	(1U << 9)
+#define   VUB_SAMPLE_GUP_ODIRECT_HEAP	(1U << 10)
+#define   VUB_SAMPLE_GUP_ODIRECT_TRIED	(1U << 16)
+#define   VUB_SAMPLE_GUP_DONE		(1U << 31)
 
 #define VUB_SAMPLE_ID_VALUE		0x56554230	/* "VUB0" */
 #define VUB_SAMPLE_VERSION_VALUE	0x00010000

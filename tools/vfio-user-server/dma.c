@@ -14,6 +14,7 @@
  * with the main thread; map and unmap take maps_lock for writing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 
 #include "server.h"
 
@@ -513,4 +515,74 @@ done:
 	}
 	if (d->dma_irq)
 		vus_irq_doorbell(d, VUB_SAMPLE_IRQ_MSIX << 16 | (d->dma_irq - 1));
+}
+
+/* ---- GUP probe -------------------------------------------------------- */
+
+/* Whether @p (one page) can be the target of page-pinning operations. */
+static uint32_t gup_try(void *p, long pg, uint32_t pvr, uint32_t splice,
+			uint32_t odirect)
+{
+	static char tmp[65536];
+	struct iovec local = { tmp, pg }, remote = { p, pg };
+	uint32_t ok = 0;
+	int pfd[2], fd;
+
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == pg)
+		ok |= pvr;
+	if (!pipe(pfd)) {
+		struct iovec v = { p, pg };
+
+		if (vmsplice(pfd[1], &v, 1, 0) == pg)
+			ok |= splice;
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	if (vus_opts.odirect_file) {
+		fd = open(vus_opts.odirect_file, O_RDONLY | O_DIRECT);
+		if (fd >= 0) {
+			if (pread(fd, p, pg, 0) == pg)
+				ok |= odirect;
+			close(fd);
+		}
+	}
+	return ok;
+}
+
+uint32_t vus_dma_gup_probe(struct vus_dev *d)
+{
+	volatile uint32_t res = VUB_SAMPLE_GUP_DONE;
+	long pg = sysconf(_SC_PAGESIZE);
+	struct vus_dma_region *r;
+	void *heap = NULL;
+	sigjmp_buf jb;
+
+	if (vus_opts.odirect_file)
+		res |= VUB_SAMPLE_GUP_ODIRECT_TRIED;
+	if (!posix_memalign(&heap, pg, pg)) {
+		memset(heap, 1, pg);
+		res |= gup_try(heap, pg, VUB_SAMPLE_GUP_PVR_HEAP,
+			       VUB_SAMPLE_GUP_SPLICE_HEAP,
+			       VUB_SAMPLE_GUP_ODIRECT_HEAP);
+		free(heap);
+	}
+	r = find_region(d, d->dma_addr & ~(uint64_t)(pg - 1), pg);
+	if (!r || !r->map)
+		return res;
+	if (!sigsetjmp(jb, 1)) {
+		volatile uint8_t *p = (uint8_t *)r->map + r->map_skew +
+				      ((d->dma_addr & ~(uint64_t)(pg - 1)) -
+				       r->iova);
+
+		bus_jmp = &jb;
+		(void)p[0];	/* mapped now: GUP must still refuse it */
+		bus_jmp = NULL;
+		res |= gup_try((void *)p, pg, VUB_SAMPLE_GUP_PVR_WINDOW,
+			       VUB_SAMPLE_GUP_SPLICE_WINDOW,
+			       VUB_SAMPLE_GUP_ODIRECT_WINDOW);
+	}
+	bus_jmp = NULL;
+	vus_log("GUP probe at %#llx: %#x", (unsigned long long)d->dma_addr,
+		res);
+	return res;
 }

@@ -96,6 +96,8 @@ static void usage(FILE *f)
 		"  --once               exit after the first client leaves\n"
 		"  --dma-messages       never map DMA regions that come with an fd:\n"
 		"                       all DMA by DMA_READ/DMA_WRITE messages\n"
+		"  --odirect-file PATH  a file (block device) the GUP probe reads\n"
+		"                       with O_DIRECT\n"
 		"  -v, --verbose        debug logging to stderr\n"
 		"Prints \"ready\" on stdout once listening.\n",
 		VUS_DEF_MAX_FDS, VUS_DEF_MAX_XFER, VUS_DEF_DELAY_MS);
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "dma-messages", no_argument, NULL, 'M' },
+		{ "odirect-file", required_argument, NULL, 'O' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -200,6 +203,9 @@ int main(int argc, char **argv)
 			break;
 		case 'M':
 			vus_opts.dma_messages = true;
+			break;
+		case 'O':
+			vus_opts.odirect_file = optarg;
 			break;
 		case 'v':
 			vus_verbose = 1;

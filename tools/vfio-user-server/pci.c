@@ -237,6 +237,7 @@ static uint32_t bar0_reg_width(uint64_t off)
 	case VUB_SAMPLE_REG_DMA_SIGBUS:
 	case VUB_SAMPLE_REG_DMA_HAMMER:
 	case VUB_SAMPLE_REG_HAMMER_LOOPS:
+	case VUB_SAMPLE_REG_DMA_GUP:
 		return 4;
 	}
 	return 0;
@@ -287,6 +288,8 @@ static uint64_t bar0_read(struct vus_dev *d, uint64_t off)
 		return d->hammer_threads;
 	case VUB_SAMPLE_REG_HAMMER_LOOPS:
 		return vus_dma_hammer_loops();
+	case VUB_SAMPLE_REG_DMA_GUP:
+		return d->dma_gup;
 	default:
 		return 0;	/* write-only registers read 0 */
 	}
@@ -331,6 +334,10 @@ static void bar0_write(struct vus_conn *c, uint64_t off, uint64_t v)
 		break;
 	case VUB_SAMPLE_REG_DMA_HAMMER:
 		vus_dma_hammer(d, v);
+		break;
+	case VUB_SAMPLE_REG_DMA_GUP:
+		if (v == 1)
+			d->dma_gup = vus_dma_gup_probe(d);
 		break;
 	default:
 		break;		/* read-only registers ignore writes */

@@ -42,6 +42,7 @@ struct vus_opts {
 	uint32_t delay_ms;	/* delay-reply fault */
 	bool once;
 	bool dma_messages;	/* never map DMA regions: messages only */
+	const char *odirect_file;	/* for the GUP probe's O_DIRECT read */
 };
 extern struct vus_opts vus_opts;
 
@@ -96,6 +97,7 @@ struct vus_dev {
 	uint32_t dma_mode;	/* VUB_SAMPLE_DMA_MODE_* */
 	uint32_t dma_direct;	/* transfers done through a mapping */
 	uint32_t hammer_threads;
+	uint32_t dma_gup;	/* VUB_SAMPLE_GUP_* of the last probe */
 	uint32_t reset_count;
 	uint8_t msix_table[VUB_SAMPLE_NUM_MSIX * 16];
 	/* BAR2. */
@@ -164,6 +166,7 @@ void vus_dma_init(void);
 uint32_t vus_dma_sigbus_count(void);
 void vus_dma_hammer(struct vus_dev *d, uint32_t threads);
 uint32_t vus_dma_hammer_loops(void);
+uint32_t vus_dma_gup_probe(struct vus_dev *d);
 
 /* json.c: a tiny JSON DOM (enough for VERSION). */
 enum vus_json_type {

@@ -27,7 +27,10 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -43,6 +46,7 @@
 #define MiB		(1U << 20)
 
 static const char *dev_name;
+static unsigned long iommu_type = VFIO_TYPE1v2_IOMMU;
 static char group_path[PATH_MAX];
 static int container_fd = -1, group_fd = -1, dev_fd = -1;
 static int failures;
@@ -176,7 +180,7 @@ static int open_device(const char **why)
 	if (ioctl(container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
 		return -1;
 	*why = "VFIO_CHECK_EXTENSION(TYPE1v2)";
-	if (ioctl(container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
+	if (ioctl(container_fd, VFIO_CHECK_EXTENSION, iommu_type) <= 0)
 		return -1;
 	*why = "group open";
 	group_fd = open_group();
@@ -190,7 +194,7 @@ static int open_device(const char **why)
 	if (ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd))
 		return -1;
 	*why = "VFIO_SET_IOMMU";
-	if (ioctl(container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+	if (ioctl(container_fd, VFIO_SET_IOMMU, iommu_type))
 		return -1;
 	*why = "VFIO_GROUP_GET_DEVICE_FD";
 	dev_fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, dev_name);
@@ -1322,6 +1326,564 @@ static void test_dma_after_reopen(void)
 	pass("dma-after-reopen");
 }
 
+/* ---- direct DMA (dma=mmap), manual: run by t-33 ------------------------ */
+
+static long dev_attr_long(const char *attr)
+{
+	char path[PATH_MAX];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/%s",
+		 dev_name, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static bool dev_attr_is(const char *attr, const char *want)
+{
+	char path[PATH_MAX], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/%s",
+		 dev_name, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return !strcmp(buf, want);
+}
+
+#define PINNED()	dev_attr_long("stats/dma_pinned")
+
+/* This process's VmLck (kB): type1 charges the pins to it. */
+static long vm_lck_kb(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static int map_at(void *mem, uint64_t iova, size_t size, uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .flags = flags,
+		.vaddr = (uintptr_t)mem, .iova = iova, .size = size,
+	};
+
+	return ioctl(container_fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int unmap_at(uint64_t iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = iova, .size = size,
+	};
+
+	return ioctl(container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+}
+
+static void *anon(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Direct and message DMA on one window: half of each transfer each way. */
+static void test_dma_mix(void)
+{
+	const uint32_t ho = 12345, len = 3 * 65536 + 17, bo = 4093;
+	uint8_t *dev = malloc(len);
+	long req0, req1, req2;
+	uint32_t st, d0, d1;
+
+	if (!dev || dma_setup()) {
+		free(dev);
+		return fail("dma-mix", "setup: %m");
+	}
+	req0 = dev_attr_long("stats/server_requests");
+	d0 = reg(VUB_SAMPLE_REG_DMA_DIRECT);
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_SPLIT);
+	fill(dma_mem + ho, len, 41);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA + ho, len, bo);
+	if (st != VUB_SAMPLE_DMA_OK || bar2_read(dev, bo, len) ||
+	    memcmp(dev, dma_mem + ho, len)) {
+		fail("dma-mix", "from host: status %#x or data mismatch", st);
+		goto out;
+	}
+	fill(dev, len, 42);
+	memset(dma_mem + ho, 0, len);
+	if (bar2_write(dev, bo, len)) {
+		fail("dma-mix", "BAR2 write: %m");
+		goto out;
+	}
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA + ho, len, bo);
+	if (st != VUB_SAMPLE_DMA_OK || memcmp(dev, dma_mem + ho, len)) {
+		fail("dma-mix", "to host: status %#x or data mismatch", st);
+		goto out;
+	}
+	req1 = dev_attr_long("stats/server_requests");
+	d1 = reg(VUB_SAMPLE_REG_DMA_DIRECT);
+	if (d1 != d0 + 2 || req1 <= req0) {
+		fail("dma-mix", "direct %u -> %u, messages %ld -> %ld", d0, d1,
+		     req0, req1);
+		goto out;
+	}
+	/* Messages only, then the mapping only, on the same window. */
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_MESSAGES);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA + ho, len, bo);
+	req2 = dev_attr_long("stats/server_requests");
+	if (st != VUB_SAMPLE_DMA_OK || reg(VUB_SAMPLE_REG_DMA_DIRECT) != d1 ||
+	    req2 <= req1 || bar2_read(dev, bo, len) ||
+	    memcmp(dev, dma_mem + ho, len)) {
+		fail("dma-mix", "messages only: status %#x", st);
+		goto out;
+	}
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA + ho, len, bo);
+	if (st != VUB_SAMPLE_DMA_OK ||
+	    reg(VUB_SAMPLE_REG_DMA_DIRECT) != d1 + 1 ||
+	    dev_attr_long("stats/server_requests") != req2) {
+		fail("dma-mix", "mapping only: status %#x", st);
+		goto out;
+	}
+	printf("INFO: dma-mix: %ld DMA messages for the halves\n", req1 - req0);
+	pass("dma-mix");
+out:
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO);
+	free(dev);
+}
+
+/*
+ * Unmap while the server has the range mapped and pinned: pins and
+ * VmLck drop to zero at once, the server then faults (SIGBUS, caught:
+ * EFAULT) and never sees the memory again, whatever the consumer puts
+ * in it; an IOVA mapped again shows the new memory.
+ */
+static void test_dma_revoke(void)
+{
+	const uint32_t len = MiB;
+	uint8_t *dev = malloc(len), *other = anon(len);
+	long pinned, lck;
+	uint32_t st, bus0;
+
+	if (!dev || !other || dma_setup()) {
+		fail("dma-revoke", "setup: %m");
+		goto out;
+	}
+	fill(dma_mem, len, 51);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, len, 0);
+	if (st != VUB_SAMPLE_DMA_OK || bar2_read(dev, 0, len) ||
+	    memcmp(dev, dma_mem, len)) {
+		fail("dma-revoke", "first DMA: %#x", st);
+		goto out;
+	}
+	pinned = PINNED();
+	lck = vm_lck_kb();
+	printf("INFO: dma-revoke: %ld pages pinned, VmLck %ld kB\n", pinned, lck);
+	if (pinned < (long)(len / 4096) || lck < (long)(len / 1024)) {
+		fail("dma-revoke", "pinned %ld, VmLck %ld kB after a 1 MiB DMA",
+		     pinned, lck);
+		goto out;
+	}
+	if (dma_unmap()) {
+		fail("dma-revoke", "unmap: %m");
+		goto out;
+	}
+	dma_mapped = false;
+	if (PINNED() != 0 || vm_lck_kb() != 0) {
+		fail("dma-revoke", "after unmap: pinned %ld, VmLck %ld kB",
+		     PINNED(), vm_lck_kb());
+		goto out;
+	}
+	/* The consumer reuses its memory: the server must not see it. */
+	fill(dma_mem, len, 52);
+	bus0 = reg(VUB_SAMPLE_REG_DMA_SIGBUS);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, 4096, 0);
+	if (!(st & VUB_SAMPLE_DMA_ERR) || bar2_read(dev, 0, len)) {
+		fail("dma-revoke", "read after unmap: status %#x", st);
+		goto out;
+	}
+	fill(other, len, 51);	/* what BAR2 held: unchanged */
+	if (memcmp(dev, other, len)) {
+		fail("dma-revoke", "the server read unmapped memory");
+		goto out;
+	}
+	fill(dev, 4096, 53);
+	if (bar2_write(dev, 0, 4096)) {
+		fail("dma-revoke", "BAR2 write: %m");
+		goto out;
+	}
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA, 4096, 0);
+	fill(other, 4096, 52);
+	if (!(st & VUB_SAMPLE_DMA_ERR) || memcmp(dma_mem, other, 4096)) {
+		fail("dma-revoke", "write after unmap: status %#x", st);
+		goto out;
+	}
+	if (reg(VUB_SAMPLE_REG_DMA_SIGBUS) < bus0 + 2) {
+		fail("dma-revoke", "no SIGBUS in the server");
+		goto out;
+	}
+	/* Other memory at the same IOVA: the server sees that. */
+	fill(other, len, 54);
+	if (map_at(other, DMA_IOVA, len, VFIO_DMA_MAP_FLAG_READ |
+		   VFIO_DMA_MAP_FLAG_WRITE)) {
+		fail("dma-revoke", "map: %m");
+		goto out;
+	}
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, len, 0);
+	if (st != VUB_SAMPLE_DMA_OK || bar2_read(dev, 0, len) ||
+	    memcmp(dev, other, len)) {
+		fail("dma-revoke", "new memory at the IOVA: %#x", st);
+		unmap_at(DMA_IOVA, len);
+		goto out;
+	}
+	unmap_at(DMA_IOVA, len);
+	if (PINNED() != 0 || vm_lck_kb() != 0) {
+		fail("dma-revoke", "after the second unmap: pinned %ld",
+		     PINNED());
+		goto out;
+	}
+	pass("dma-revoke");
+out:
+	if (other)
+		munmap(other, len);
+	free(dev);
+}
+
+/* The consumer maps memory read-only: the server cannot write it. */
+static void test_dma_readonly(void)
+{
+	const uint64_t iova = DMA_IOVA + 64 * MiB;
+	const uint32_t len = 4 * MiB;
+	uint8_t *ro = anon(len), *copy = malloc(len), *dev = malloc(65536);
+	uint32_t st;
+
+	if (!ro || !copy || !dev || dma_setup()) {
+		fail("dma-readonly", "setup: %m");
+		goto out;
+	}
+	fill(ro, len, 61);
+	memcpy(copy, ro, len);
+	if (map_at(ro, iova, len, VFIO_DMA_MAP_FLAG_READ)) {
+		fail("dma-readonly", "map: %m");
+		goto out;
+	}
+	/* A write to a page not mapped in the server yet. */
+	fill(dev, 4096, 62);
+	bar2_write(dev, 0, 4096);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, iova + 2 * MiB, 4096, 0);
+	if (!(st & VUB_SAMPLE_DMA_ERR)) {
+		fail("dma-readonly", "write to a fresh page: %#x", st);
+		goto unmap;
+	}
+	/* Reads work (and map the pages, read-only) ... */
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, iova, 65536, 0);
+	if (st != VUB_SAMPLE_DMA_OK || bar2_read(dev, 0, 65536) ||
+	    memcmp(dev, ro, 65536)) {
+		fail("dma-readonly", "read: %#x", st);
+		goto unmap;
+	}
+	/* ... and a write to a page the server has mapped fails too. */
+	fill(dev, 4096, 63);
+	bar2_write(dev, 0, 4096);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, iova, 4096, 0);
+	if (!(st & VUB_SAMPLE_DMA_ERR)) {
+		fail("dma-readonly", "write to a mapped page: %#x", st);
+		goto unmap;
+	}
+	if (memcmp(ro, copy, len)) {
+		fail("dma-readonly", "read-only memory changed");
+		goto unmap;
+	}
+	pass("dma-readonly");
+unmap:
+	unmap_at(iova, len);
+out:
+	if (ro)
+		munmap(ro, len);
+	free(copy);
+	free(dev);
+}
+
+/*
+ * Map/unmap in a loop while server threads fault the same range; then
+ * the old memory, unmapped and cleared, must stay untouched while they
+ * go on (they increment what they can reach).
+ */
+static void test_dma_hammer_race(void)
+{
+	unsigned long cycles = 0;
+	uint32_t loops0, bus0, i;
+	double end;
+
+	if (dma_setup())
+		return fail("dma-hammer-race", "setup: %m");
+	loops0 = reg(VUB_SAMPLE_REG_HAMMER_LOOPS);
+	bus0 = reg(VUB_SAMPLE_REG_DMA_SIGBUS);
+	wr64(BAR0, VUB_SAMPLE_REG_DMA_ADDR, DMA_IOVA);
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_LEN, DMA_BUF_SIZE);
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_HAMMER, 4);
+	if (reg(VUB_SAMPLE_REG_DMA_HAMMER) != 4) {
+		fail("dma-hammer-race", "no hammer threads");
+		goto out;
+	}
+	end = now() + 3.0;
+	while (now() < end) {
+		if (dma_unmap() || dma_map()) {
+			fail("dma-hammer-race", "map/unmap: %m");
+			goto out;
+		}
+		cycles++;
+		usleep(cycles % 3 ? 0 : 2000);
+	}
+	dma_unmap();
+	dma_mapped = false;
+	memset(dma_mem, 0, DMA_BUF_SIZE);
+	usleep(300000);
+	for (i = 0; i < DMA_BUF_SIZE; i++)
+		if (dma_mem[i]) {
+			fail("dma-hammer-race",
+			     "unmapped memory changed at %#x", i);
+			goto out;
+		}
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_HAMMER, 0);
+	printf("INFO: dma-hammer-race: %lu map/unmap cycles, %u hammer passes, %u SIGBUS\n",
+	     cycles, reg(VUB_SAMPLE_REG_HAMMER_LOOPS) - loops0,
+	     reg(VUB_SAMPLE_REG_DMA_SIGBUS) - bus0);
+	if (reg(VUB_SAMPLE_REG_HAMMER_LOOPS) == loops0 ||
+	    reg(VUB_SAMPLE_REG_DMA_SIGBUS) == bus0 || cycles < 10) {
+		fail("dma-hammer-race", "no race");
+		goto out;
+	}
+	if (PINNED() != 0 || vm_lck_kb() != 0) {
+		fail("dma-hammer-race", "pinned %ld after unmap", PINNED());
+		goto out;
+	}
+	pass("dma-hammer-race");
+out:
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_HAMMER, 0);
+}
+
+/* Pages of the window cannot be pinned through the server's mapping. */
+static void test_dma_gup(void)
+{
+	uint32_t r;
+
+	if (dma_setup())
+		return fail("dma-gup", "setup: %m");
+	wr64(BAR0, VUB_SAMPLE_REG_DMA_ADDR, DMA_IOVA);
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_GUP, 1);
+	r = reg(VUB_SAMPLE_REG_DMA_GUP);
+	printf("INFO: dma-gup: %#x\n", r);
+	if (!(r & VUB_SAMPLE_GUP_DONE))
+		return fail("dma-gup", "probe not run: %#x", r);
+	if (!(r & VUB_SAMPLE_GUP_PVR_HEAP) || !(r & VUB_SAMPLE_GUP_SPLICE_HEAP))
+		return fail("dma-gup", "controls failed on heap memory: %#x",
+			    r);
+	if (r & (VUB_SAMPLE_GUP_PVR_WINDOW | VUB_SAMPLE_GUP_SPLICE_WINDOW |
+		 VUB_SAMPLE_GUP_ODIRECT_WINDOW))
+		return fail("dma-gup", "the window could be pinned: %#x", r);
+	if (r & VUB_SAMPLE_GUP_ODIRECT_TRIED) {
+		if (!(r & VUB_SAMPLE_GUP_ODIRECT_HEAP))
+			return fail("dma-gup", "O_DIRECT control failed: %#x",
+				    r);
+		pass("dma-gup-odirect");
+	}
+	pass("dma-gup");
+}
+
+static int cap_ipc_lock(bool on)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	if (on)
+		d[CAP_IPC_LOCK / 32].effective |= 1U << (CAP_IPC_LOCK % 32);
+	else
+		d[CAP_IPC_LOCK / 32].effective &= ~(1U << (CAP_IPC_LOCK % 32));
+	return syscall(SYS_capset, &h, d);
+}
+
+/*
+ * RLIMIT_MEMLOCK: type1 charges the server's pins to the consumer (a
+ * mapping made without CAP_IPC_LOCK).  A transfer beyond the limit
+ * fails cleanly and quickly; within it, DMA works.
+ */
+static void test_dma_memlock(void)
+{
+	const uint64_t iova = DMA_IOVA + 128 * MiB;
+	const uint32_t len = 4 * MiB, limit = 512 * 1024;
+	struct rlimit old, rl = { limit, limit };
+	uint8_t *mem = anon(len), *dev = malloc(65536);
+	double t0, t;
+	uint32_t st;
+
+	if (!mem || !dev || dma_setup()) {
+		fail("dma-memlock", "setup: %m");
+		goto out;
+	}
+	/* Nothing else pinned: the limit applies to this mapping alone. */
+	dma_unmap();
+	dma_mapped = false;
+	getrlimit(RLIMIT_MEMLOCK, &old);
+	if (cap_ipc_lock(false) || setrlimit(RLIMIT_MEMLOCK, &rl) ||
+	    map_at(mem, iova, len, VFIO_DMA_MAP_FLAG_READ |
+		   VFIO_DMA_MAP_FLAG_WRITE)) {
+		fail("dma-memlock", "limit and map: %m");
+		cap_ipc_lock(true);
+		goto out;
+	}
+	cap_ipc_lock(true);
+	fill(mem, len, 71);
+	t0 = now();
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, iova, MiB, 0);
+	t = now() - t0;
+	printf("INFO: dma-memlock: 1 MiB over a 512 KiB limit: status %#x in %.2f s, VmLck %ld kB\n",
+	     st, t, vm_lck_kb());
+	if (!(st & VUB_SAMPLE_DMA_ERR) || st == ~0U || t > 20) {
+		fail("dma-memlock", "over the limit: status %#x in %.1f s", st,
+		     t);
+		goto unmap;
+	}
+	if (vm_lck_kb() > (long)limit / 1024) {
+		fail("dma-memlock", "VmLck %ld kB over the limit", vm_lck_kb());
+		goto unmap;
+	}
+	/* Released, then mapped again: 64 KiB fit in the limit. */
+	if (unmap_at(iova, len) || vm_lck_kb() != 0 || cap_ipc_lock(false) ||
+	    map_at(mem, iova, len, VFIO_DMA_MAP_FLAG_READ |
+		   VFIO_DMA_MAP_FLAG_WRITE)) {
+		fail("dma-memlock", "remap: %m (VmLck %ld kB)", vm_lck_kb());
+		cap_ipc_lock(true);
+		goto unmap;
+	}
+	cap_ipc_lock(true);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, iova, 65536, 0);
+	if (st != VUB_SAMPLE_DMA_OK || bar2_read(dev, 0, 65536) ||
+	    memcmp(dev, mem, 65536)) {
+		fail("dma-memlock", "within the limit: %#x", st);
+		goto unmap;
+	}
+	pass("dma-memlock");
+unmap:
+	unmap_at(iova, len);
+	setrlimit(RLIMIT_MEMLOCK, &old);
+	if (PINNED() != 0 || vm_lck_kb() != 0)
+		fail("dma-memlock-released", "pinned %ld", PINNED());
+out:
+	if (mem)
+		munmap(mem, len);
+	free(dev);
+}
+
+/*
+ * The consumer is killed in the middle of direct DMA (server threads
+ * faulting, transfers running): nothing stays pinned, the device can be
+ * opened and used again.
+ */
+static void test_dma_kill(void)
+{
+	const char *why;
+	double t0;
+	pid_t pid;
+	int status;
+
+	dma_teardown();
+	close_device();
+	pid = fork();
+	if (pid < 0)
+		return fail("dma-kill", "fork: %m");
+	if (pid == 0) {
+		quiet = true;
+		if (open_device(&why) || dma_setup())
+			_exit(1);
+		wr64(BAR0, VUB_SAMPLE_REG_DMA_ADDR, DMA_IOVA);
+		wr32(BAR0, VUB_SAMPLE_REG_DMA_LEN, DMA_BUF_SIZE);
+		wr32(BAR0, VUB_SAMPLE_REG_DMA_HAMMER, 2);
+		for (;;) {
+			dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, MiB, 0);
+			dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA + MiB,
+				MiB, 0);
+		}
+	}
+	usleep(1500000);
+	if (PINNED() <= 0)
+		printf("INFO: dma-kill: nothing pinned at the kill\n");
+	else
+		printf("INFO: dma-kill: %ld pages pinned at the kill\n", PINNED());
+	t0 = now();
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	printf("INFO: dma-kill: consumer gone in %.2f s\n", now() - t0);
+	if (!WIFSIGNALED(status))
+		return fail("dma-kill", "consumer exited with %#x", status);
+	if (PINNED() != 0)
+		return fail("dma-kill", "%ld pages still pinned", PINNED());
+	if (open_device(&why))
+		return fail("dma-kill", "reopen: %s: %m", why);
+	wr32(BAR0, VUB_SAMPLE_REG_DMA_HAMMER, 0);
+	if (dma_setup())
+		return fail("dma-kill", "setup: %m");
+	fill(dma_mem, 65536, 81);
+	if (dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA, 65536, 0) !=
+	    VUB_SAMPLE_DMA_OK || memcmp(bar2_map, dma_mem, 65536))
+		return fail("dma-kill", "DMA after the kill");
+	pass("dma-kill");
+}
+
+/* Reopen with a type1 v1 container, which cannot pin: message windows. */
+static void test_reopen_v1(void)
+{
+	const char *why;
+
+	dma_teardown();
+	close_device();
+	iommu_type = VFIO_TYPE1_IOMMU;
+	if (open_device(&why))
+		return fail("reopen-v1", "%s: %m", why);
+	if (!dev_attr_is("dma_mode", "message"))
+		return fail("reopen-v1", "dma_mode is not \"message\"");
+	pass("reopen-v1");
+}
+
+/* And back to v2: the mapped windows again. */
+static void test_reopen_v2(void)
+{
+	const char *why;
+
+	dma_teardown();
+	close_device();
+	iommu_type = VFIO_TYPE1v2_IOMMU;
+	if (open_device(&why))
+		return fail("reopen-v2", "%s: %m", why);
+	if (!dev_attr_is("dma_mode", "mmap"))
+		return fail("reopen-v2", "dma_mode is not \"mmap\"");
+	pass("reopen-v2");
+}
+
 /*
  * Manual tests, run by name only: wait (up to 30 s) for an eventfd the
  * bridge itself signals.  The caller removes the device (REQ) or kills
@@ -1993,6 +2555,7 @@ static const struct {
 	{ "irq-err-req", test_err_req, false },
 	{ "irq-revoked", test_irq_revoked, true },
 	{ "irq-kept", test_irq_kept, true },
+	{ "reopen-v1", test_reopen_v1, true },	/* before the DMA tests */
 	{ "dma", test_dma, false },
 	{ "dma-fault", test_dma_fault, false },
 	{ "dma-unmap-race", test_dma_unmap_race, false },
@@ -2011,6 +2574,14 @@ static const struct {
 	{ "mmap-ro", test_mmap_ro, true },
 	{ "irq-dup2-race", test_irq_dup2_race, true },
 	{ "reset-kill", test_reset_kill, true },
+	{ "dma-mix", test_dma_mix, true },
+	{ "dma-revoke", test_dma_revoke, true },
+	{ "dma-readonly", test_dma_readonly, true },
+	{ "dma-hammer-race", test_dma_hammer_race, true },
+	{ "dma-gup", test_dma_gup, true },
+	{ "dma-memlock", test_dma_memlock, true },
+	{ "dma-kill", test_dma_kill, true },
+	{ "reopen-v2", test_reopen_v2, true },
 };
 
 #define NR_TESTS	(sizeof(tests) / sizeof(tests[0]))
