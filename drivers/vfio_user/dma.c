@@ -320,6 +320,13 @@ static int vub_dma_map_windows(struct vub_vfio *vv, bool mmap)
 		if (vub_state(vd) != VUB_STATE_READY || ret == -EINTR ||
 		    ret == -ETIMEDOUT)
 			return ret;
+		/* A server that takes no DMA fds: message windows. */
+		if (mmap && !i) {
+			dev_warn(&vd->dev,
+				 "dma=mmap: the server refused the window file (%pe): DMA by messages\n",
+				 ERR_PTR(ret));
+			return vub_dma_map_windows(vv, false);
+		}
 		/* The server refuses: the device works, without DMA. */
 		dev_warn(&vd->dev,
 			 "DMA_MAP [%#llx, +%#llx) refused (%pe): DMA limited to IOVAs below %#llx\n",

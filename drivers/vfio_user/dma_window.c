@@ -33,9 +33,9 @@
  *   writes, after the consumer mapped real memory there.
  *
  * Revocation (ops->dma_unmap, close_device): tombstone the range (no
- * new pins for VUB_DMAW_TOMB_MS), wait for pins in flight, mark the
- * range's pins as revoking (faults no longer map them), zap the
- * server's PTEs, then unpin, synchronously.  type1 notifies again
+ * new pins until VUB_DMAW_TOMB_MS after the revocation), wait (bounded)
+ * for pins in flight, mark the range's pins as revoking (faults no
+ * longer map them), zap the server's PTEs, then unpin, synchronously.  type1 notifies again
  * while pins remain and BUG()s after ten rounds, so a fault must not
  * re-pin between our return and type1 retaking its lock: the
  * tombstone makes such faults wait instead, and faults that pinned
@@ -45,10 +45,10 @@
  * it the pin fails and the server's access is SIGBUS, never a hang.
  *
  * Locking: vub_vfio.dma_sem (read) keeps the device open across a pin
- * (close_device takes it for writing); pin_sem (read) is held across
- * vfio_pin_pages() so that a revocation can wait for pins in flight;
- * lock protects the pin table and the tombstones and is the only lock
- * taken under the server's mmap_lock.  No lock is held across
+ * (close_device takes it for writing); dmaw_pinning counts the pins in
+ * flight, which a revocation waits for (with a timeout: it runs under
+ * type1's device_list_lock); dmaw_lock protects the pin table and the
+ * tombstones and is the only lock taken under the server's mmap_lock.  No lock is held across
  * vfio_pin_pages() or vfio_unpin_pages() that the fault path takes
  * under mmap_lock.
  */
@@ -65,6 +65,9 @@
 #define VUB_DMAW_MAGIC		0x76756477	/* "vudw" */
 #define VUB_DMAW_CHUNK		512		/* pages pinned per fault */
 #define VUB_DMAW_TOMB_MS	100		/* no pins after a revoke */
+#define VUB_DMAW_TOMB_BUSY	(60 * HZ)	/* ... while it runs */
+#define VUB_DMAW_DRAIN_MS	100		/* wait for pins in flight */
+#define VUB_DMAW_WAIT_MS	10		/* a fault's nap in a tombstone */
 #define VUB_DMAW_ERR_MS		1000		/* life of a pin error mark */
 
 /*
@@ -169,14 +172,22 @@ static void vub_dmaw_revoke_pages(struct vub_vfio *vv, unsigned long first,
 	if (t) {
 		t->first = first;
 		t->last = last;
-		t->expires = jiffies + msecs_to_jiffies(VUB_DMAW_TOMB_MS);
+		/* Counted from the end of the revocation, below. */
+		t->expires = jiffies + VUB_DMAW_TOMB_BUSY;
 		list_add(&t->node, &vv->dmaw_tombs);
 	}
 	mutex_unlock(&vv->dmaw_lock);
 
-	/* Pins in flight: they see the tombstone and drop their pins. */
-	down_write(&vv->dmaw_pin_sem);
-	up_write(&vv->dmaw_pin_sem);
+	/*
+	 * Pins in flight: they see the tombstone and drop their pins.  The
+	 * wait is bounded: type1 calls us holding its device_list_lock, and
+	 * a pin in flight may need the iommu->lock of a second unmap that
+	 * waits for that lock.  A pin that outlives the wait only costs
+	 * type1 one more round.
+	 */
+	if (t)
+		wait_event_timeout(vv->dmaw_wq, !atomic_read(&vv->dmaw_pinning),
+				   msecs_to_jiffies(VUB_DMAW_DRAIN_MS));
 
 	mutex_lock(&vv->dmaw_lock);
 	xa_for_each_range(&vv->dmaw_pins, idx, e, first, last) {
@@ -216,6 +227,13 @@ static void vub_dmaw_revoke_pages(struct vub_vfio *vv, unsigned long first,
 	mutex_unlock(&vv->dmaw_lock);
 	if (run_n)
 		vub_dmaw_unpin(vv, run_first, run_n);
+
+	if (t) {
+		/* type1 retakes its lock right after we return. */
+		mutex_lock(&vv->dmaw_lock);
+		t->expires = jiffies + msecs_to_jiffies(VUB_DMAW_TOMB_MS);
+		mutex_unlock(&vv->dmaw_lock);
+	}
 }
 
 void vub_dmaw_revoke(struct vub_vfio *vv, u64 iova, u64 length)
@@ -334,6 +352,9 @@ static void vub_dmaw_chunk(struct vub_vfio *vv, unsigned long idx,
 		a--;
 	while (b < l && !xa_load(&vv->dmaw_pins, b + 1))
 		b++;
+	/* Next to a range being revoked: this page alone. */
+	if (vub_dmaw_tombed(vv, a, b))
+		a = b = idx;
 	mutex_unlock(&vv->dmaw_lock);
 	*first = a;
 	*n = b - a + 1;
@@ -347,23 +368,9 @@ static void vub_dmaw_chunk(struct vub_vfio *vv, unsigned long idx,
 static int vub_dmaw_pin(struct vub_vfio *vv, unsigned long idx,
 			unsigned long lo, unsigned long hi)
 {
-	unsigned long first, n, exp;
+	unsigned long first, n, exp = 0;
 	struct page **pages;
 	int ret;
-
-	mutex_lock(&vv->dmaw_lock);
-	exp = vub_dmaw_tombed(vv, idx, idx);
-	mutex_unlock(&vv->dmaw_lock);
-	if (exp) {
-		/* Being unmapped: wait until type1 is done with it. */
-		long left = (long)(exp - jiffies);
-
-		if (left > 0) {
-			set_current_state(TASK_KILLABLE);
-			schedule_timeout(left);
-		}
-		return -EAGAIN;
-	}
 
 	pages = kmalloc_array(VUB_DMAW_CHUNK, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
@@ -373,16 +380,39 @@ static int vub_dmaw_pin(struct vub_vfio *vv, unsigned long idx,
 		ret = -ENODEV;
 		goto out;
 	}
-	down_read(&vv->dmaw_pin_sem);
+	/*
+	 * In flight before the tombstone check (both ordered by dmaw_lock):
+	 * a revocation either waits for this pin or is seen by it.
+	 */
+	atomic_inc(&vv->dmaw_pinning);
+	mutex_lock(&vv->dmaw_lock);
+	exp = vub_dmaw_tombed(vv, idx, idx);
+	mutex_unlock(&vv->dmaw_lock);
+	if (exp) {
+		ret = -EAGAIN;
+		goto done;
+	}
 	atomic64_inc(&vub_dmaw_stats(vv)->dma_mmap_faults);
 	vub_dmaw_chunk(vv, idx, lo, hi, &first, &n);
 	ret = vub_dmaw_pin_range(vv, first, n, pages);
 	if (ret && ret != -EAGAIN && n > 1)	/* a hole in the chunk */
 		ret = vub_dmaw_pin_range(vv, idx, 1, pages);
-	up_read(&vv->dmaw_pin_sem);
+done:
+	if (atomic_dec_and_test(&vv->dmaw_pinning))
+		wake_up_all(&vv->dmaw_wq);
 out:
 	up_read(&vv->dma_sem);
 	kfree(pages);
+	if (exp) {
+		/* Being unmapped: nap, then the retried fault looks again. */
+		long left = min_t(long, (long)(exp - jiffies),
+				  msecs_to_jiffies(VUB_DMAW_WAIT_MS));
+
+		if (left > 0) {
+			set_current_state(TASK_KILLABLE);
+			schedule_timeout(left);
+		}
+	}
 	return ret;
 }
 
@@ -609,7 +639,8 @@ struct file *vub_dmaw_file(struct vub_vfio *vv)
 void vub_dmaw_init(struct vub_vfio *vv)
 {
 	mutex_init(&vv->dmaw_lock);
-	init_rwsem(&vv->dmaw_pin_sem);
+	atomic_set(&vv->dmaw_pinning, 0);
+	init_waitqueue_head(&vv->dmaw_wq);
 	xa_init(&vv->dmaw_pins);
 	INIT_LIST_HEAD(&vv->dmaw_tombs);
 }

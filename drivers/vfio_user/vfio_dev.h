@@ -11,6 +11,7 @@
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/vfio.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 #include "vub.h"
 
@@ -66,7 +67,8 @@ struct vub_vfio {
 	struct inode *dmaw_inode;	/* NULL until dma=mmap is used */
 	u64 dmaw_size;			/* the window's IOVA span */
 	struct mutex dmaw_lock;		/* pins and tombstones */
-	struct rw_semaphore dmaw_pin_sem;	/* held across a pin */
+	atomic_t dmaw_pinning;		/* pins in flight */
+	wait_queue_head_t dmaw_wq;	/* ... a revocation waits for */
 	struct xarray dmaw_pins;	/* IOVA pfn -> pinned pfn | flags */
 	struct list_head dmaw_tombs;	/* recently revoked ranges */
 };
