@@ -17,13 +17,23 @@
  *            receiver kthread path); an eventfd between two processes
  *   relay    the bridge again with the direct_reply module parameter off,
  *            so every reply passes through its receiver kthread
+ *   direct   (--ddev) a second bridged device with dma=mmap: the server
+ *            copies to and from the consumer's memory through its mapping
+ *            of the window file; compared with the same transfers on the
+ *            same device copying within the server's own memory (DMA
+ *            mode LOCAL, everything else equal) and with the same server
+ *            copying through its mapping of a memfd the userspace client
+ *            handed it; first touch (pin and map) against the same
+ *            transfer once mapped
  *
  * The server runs with irqts.so preloaded, which timestamps its eventfd
  * writes, so interrupt latency is "server eventfd write -> consumer
  * wake-up" on both sides.
  *
  * usage: vub-bench --dev NAME --socket PATH [--irqts FILE] [--iters N]
+ *                  [--ddev NAME2]
  *   NAME   the bridged device (/sys/bus/vfio-user/devices/NAME)
+ *   NAME2  a bridged device added with dma=mmap
  *   PATH   socket of the second server, for the userspace client
  */
 #include <errno.h>
@@ -56,6 +66,7 @@
 #define ACC		((uint32_t)sizeof(struct vfio_user_region_access))
 #define DMA_IOVA	0x10000000ull
 #define DMA_SIZE	(2u << 20)
+#define DMA_IOVA2	(DMA_IOVA + (16u << 20))	/* client's memfd region */
 
 static int iters = 4000;		/* latency samples per measurement */
 static int irq_iters = 1000;
@@ -424,6 +435,7 @@ struct uc {
 	struct vfio_user_header h;	/* header of the last message */
 	int rxfd;			/* fd received with it, or -1 */
 	uint8_t *dma;			/* DMA_MAP'd (fd-less) at DMA_IOVA */
+	uint8_t *dma2;			/* memfd DMA_MAP'd with its fd at DMA_IOVA2 */
 	uint64_t bar2_mmap_off;
 	int bar2_fd;
 };
@@ -599,6 +611,7 @@ static void uc_open(struct uc *c, const char *sock, uint32_t max_xfer)
 	struct vfio_user_version v = { .major = VFIO_USER_MAJOR,
 				       .minor = VFIO_USER_MINOR };
 	struct vfio_user_region_info ri = { .argsz = 512, .index = 2 };
+	int mfd;
 	struct vfio_user_dma_map m = {
 		.argsz = sizeof(m),
 		.flags = VFIO_USER_F_DMA_REGION_READ |
@@ -629,6 +642,18 @@ static void uc_open(struct uc *c, const char *sock, uint32_t max_xfer)
 		die("mmap");
 	if (uc_call(c, VFIO_USER_DMA_MAP, &m, sizeof(m), NULL, 0, -1))
 		die("DMA_MAP");
+	/* A second region the server maps: a memfd of ours, with its fd. */
+	mfd = memfd_create("vub-bench-dma", MFD_CLOEXEC);
+	if (mfd < 0 || ftruncate(mfd, DMA_SIZE))
+		die("memfd");
+	c->dma2 = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, mfd, 0);
+	if (c->dma2 == MAP_FAILED)
+		die("mmap memfd");
+	m.address = DMA_IOVA2;
+	if (uc_call(c, VFIO_USER_DMA_MAP, &m, sizeof(m), NULL, 0, mfd))
+		die("DMA_MAP with an fd");
+	close(mfd);
 }
 
 /* ----------------------------------------------- the two sides, generic */
@@ -641,6 +666,8 @@ struct side {
 	const char *name;
 	struct vdev *v;
 	struct uc *c;
+	uint64_t dma_iova;	/* DMA target, if not DMA_IOVA ... */
+	uint8_t *dma_mem;	/* ... and its memory */
 };
 
 static void s_rd(struct side *s, int region, uint64_t off, void *buf,
@@ -927,8 +954,8 @@ static void m_irq(struct side *sb, struct side *sc, struct lat out[5])
 /* DMA engine: programs @len-byte transfers in direction @dir. */
 static void dma_setup(struct side *s, uint32_t dir, uint32_t len)
 {
-	uint8_t *mem = s->v ? s->v->dma : s->c->dma;
-	uint64_t addr = DMA_IOVA;
+	uint8_t *mem = s->dma_mem ? s->dma_mem : s->v ? s->v->dma : s->c->dma;
+	uint64_t addr = s->dma_iova ? s->dma_iova : DMA_IOVA;
 
 	memset(mem, 0x5a, len);
 	s_wr(s, 0, VUB_SAMPLE_REG_DMA_ADDR, &addr, 8);
@@ -973,6 +1000,72 @@ static void m_dma(struct side *sb, struct side *sc, uint32_t dir,
 	*rc = len / (lat_of(tc, reps).p50 / 1e6) / 1e6;
 	free(tb);
 	free(tc);
+}
+
+/*
+ * MB/s of the median @len-byte direct DMA through the window file, and
+ * of the same transfer with the server copying within its own memory,
+ * alternating on the same device.
+ */
+static void m_dma_local(struct side *s, uint32_t dir, uint32_t len, int reps,
+			double *rd, double *rl)
+{
+	uint64_t *td = calloc(reps, 8), *tl = calloc(reps, 8);
+	int i;
+
+	dma_setup(s, dir, len);
+	for (i = -2; i < reps; i++) {
+		uint64_t a, b;
+
+		s_wr32(s, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO);
+		a = dma_one(s);
+		s_wr32(s, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_LOCAL);
+		b = dma_one(s);
+		if (i >= 0) {
+			td[i] = a;
+			tl[i] = b;
+		}
+	}
+	s_wr32(s, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO);
+	*rd = len / (lat_of(td, reps).p50 / 1e6) / 1e6;
+	*rl = len / (lat_of(tl, reps).p50 / 1e6) / 1e6;
+	free(td);
+	free(tl);
+}
+
+/*
+ * Direct DMA first touch: the consumer's buffer unmapped and mapped
+ * again (the bridge unpins and zaps it), then one @len-byte transfer
+ * (the server faults, the bridge pins the 2 MiB chunk and maps it) and
+ * the same transfer again (mapped).  Medians in ms.
+ */
+static void m_first_touch(struct vdev *v, struct side *s, uint32_t len,
+			  int reps, double *cold, double *warm)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .vaddr = (uintptr_t)v->dma,
+		.iova = DMA_IOVA, .size = DMA_SIZE,
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = DMA_IOVA, .size = DMA_SIZE,
+	};
+	uint64_t *tc = calloc(reps, 8), *tw = calloc(reps, 8);
+	int i;
+
+	dma_setup(s, VUB_SAMPLE_DMA_DIR_FROM_HOST, len);
+	for (i = 0; i < reps; i++) {
+		if (ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &unmap) ||
+		    ioctl(v->container, VFIO_IOMMU_MAP_DMA, &map))
+			die("unmap/map");
+		usleep(150000);	/* past the bridge's revocation tombstone */
+		tc[i] = dma_one(s);
+		tw[i] = dma_one(s);
+	}
+	*cold = lat_of(tc, reps).p50 / 1e3;	/* us -> ms */
+	*warm = lat_of(tw, reps).p50 / 1e3;
+	free(tc);
+	free(tw);
 }
 
 /* memcpy bandwidth of two mappings of the sparse BAR2 area (MB/s). */
@@ -1108,14 +1201,14 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "dev", 1, NULL, 'd' }, { "socket", 1, NULL, 's' },
 		{ "irqts", 1, NULL, 'i' }, { "iters", 1, NULL, 'n' },
-		{ "secs", 1, NULL, 't' }, { }
+		{ "secs", 1, NULL, 't' }, { "ddev", 1, NULL, 'D' }, { }
 	};
-	const char *dev = NULL, *sock = NULL, *tsfile = NULL;
+	const char *dev = NULL, *sock = NULL, *tsfile = NULL, *ddev = NULL;
 	struct lat l[5];
 	static const uint32_t sizes[] = { 4096, 65536, 1 << 20 };
 	static const char *const szname[] = { "4 KiB", "64 KiB", "1 MiB" };
 	static const int reps[] = { 200, 60, 12 };
-	struct vdev v = { };
+	struct vdev v = { }, v2 = { };
 	struct uc c = { };
 	struct side sb = { .name = "bridge", .v = &v };
 	struct side sc = { .name = "client", .c = &c };
@@ -1132,6 +1225,7 @@ int main(int argc, char **argv)
 		case 'i': tsfile = optarg; break;
 		case 'n': iters = atoi(optarg); irq_iters = iters / 4; break;
 		case 't': tput_secs = atof(optarg); break;
+		case 'D': ddev = optarg; break;
 		default: return 2;
 		}
 	}
@@ -1190,6 +1284,34 @@ int main(int argc, char **argv)
 			      sizes[i], reps[i], &r1, &r2);
 			row(what, "MB/s", r1, r2, "client serving DMA itself");
 		}
+	}
+
+	if (ddev) {
+		struct side sd = { .name = "direct", .v = &v2 };
+		struct side sm = { .name = "client-memfd", .c = &c,
+				   .dma_iova = DMA_IOVA2, .dma_mem = c.dma2 };
+
+		progress("direct DMA");
+		vopen(&v2, ddev);
+		for (d = 0; d < 2; d++) {
+			uint32_t dir = d ? VUB_SAMPLE_DMA_DIR_FROM_HOST :
+					   VUB_SAMPLE_DMA_DIR_TO_HOST;
+
+			snprintf(what, sizeof(what), "direct DMA %s 1 MiB",
+				 d ? "host->device" : "device->host");
+			m_dma_local(&sd, dir, 1 << 20, 12, &r1, &r2);
+			row(what, "MB/s", r1, r2,
+			    "server copying its own memory");
+			m_dma(&sd, &sm, dir, 1 << 20, 12, &r1, &r2);
+			row(what, "MB/s", r1, r2,
+			    "client's memfd mapped by the server");
+		}
+		m_first_touch(&v2, &sd, 4096, 12, &r1, &r2);
+		row("direct DMA first touch 4 KiB", "ms", r1, r2,
+		    "same transfer, mapped (pins 2 MiB)");
+		m_first_touch(&v2, &sd, 1 << 20, 8, &r1, &r2);
+		row("direct DMA first touch 1 MiB of 2 MiB", "ms", r1, r2,
+		    "same transfer, mapped");
 	}
 
 	progress("BAR2 mmap");

@@ -96,7 +96,9 @@
  * Direct DMA (DMA regions that came with an fd, which the server maps).
  * MODE: how the engine moves data (AUTO: the mapping if the region has
  * one, else messages; MESSAGES: always messages; SPLIT: the first half
- * of each transfer through the mapping, the rest by messages).  An
+ * of each transfer through the mapping, the rest by messages; LOCAL:
+ * no client memory at all, the same copy within the server's own
+ * memory, for benchmarks; ADDR need not be mapped).  An
  * access to the mapping that raises SIGBUS (an IOVA the client cannot
  * provide) ends the transfer with EFAULT and counts in SIGBUS.  DIRECT
  * counts transfers (or halves) done through the mapping.  HAMMER: that
@@ -108,6 +110,7 @@
 #define   VUB_SAMPLE_DMA_MODE_AUTO	0
 #define   VUB_SAMPLE_DMA_MODE_MESSAGES	1
 #define   VUB_SAMPLE_DMA_MODE_SPLIT	2
+#define   VUB_SAMPLE_DMA_MODE_LOCAL	3
 #define VUB_SAMPLE_REG_DMA_DIRECT	0x74	/* RO u32 */
 #define VUB_SAMPLE_REG_DMA_SIGBUS	0x78	/* RO u32 */
 #define VUB_SAMPLE_REG_DMA_HAMMER	0x7c	/* RW u32: threads */

@@ -481,6 +481,15 @@ void vus_dma_go(struct vus_conn *c)
 	}
 	if (len == 0)
 		goto done;
+	if (d->dma_mode == VUB_SAMPLE_DMA_MODE_LOCAL) {
+		static uint8_t local[VUB_SAMPLE_BAR2_SIZE];
+
+		if (to_host)
+			memcpy(local, d->bar2 + d->dma_buf_off, len);
+		else
+			memcpy(d->bar2 + d->dma_buf_off, local, len);
+		goto done;
+	}
 	for (i = 0; i < VUS_MAX_DMA_REGIONS; i++) {
 		struct vus_dma_region *o = &d->dma[i];
 

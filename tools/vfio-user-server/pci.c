@@ -329,7 +329,7 @@ static void bar0_write(struct vus_conn *c, uint64_t off, uint64_t v)
 			vus_dma_go(c);
 		break;
 	case VUB_SAMPLE_REG_DMA_MODE:
-		if (v <= VUB_SAMPLE_DMA_MODE_SPLIT)
+		if (v <= VUB_SAMPLE_DMA_MODE_LOCAL)
 			d->dma_mode = v;
 		break;
 	case VUB_SAMPLE_REG_DMA_HAMMER:
