@@ -258,12 +258,13 @@ void vub_dmaw_close(struct vub_vfio *vv)
 {
 	if (!vv->dmaw_inode)
 		return;
+	/*
+	 * Every entry, error marks included, is gone when this returns,
+	 * unpinned here or by a dma_unmap callback of another consumer
+	 * thread still running (each entry is erased, and unpinned, by
+	 * exactly one of them): no xa_destroy() behind that one's back.
+	 */
 	vub_dmaw_revoke_pages(vv, 0, (vv->dmaw_size >> PAGE_SHIFT) - 1, false);
-	mutex_lock(&vv->dmaw_lock);
-	/* Error marks are about the consumer that is gone. */
-	xa_destroy(&vv->dmaw_pins);
-	mutex_unlock(&vv->dmaw_lock);
-	WARN_ON_ONCE(atomic64_read(&vub_dmaw_stats(vv)->dma_pinned));
 }
 
 /* Leave an error mark: the retried fault at @idx is SIGBUS. */
@@ -353,8 +354,10 @@ static void vub_dmaw_chunk(struct vub_vfio *vv, unsigned long idx,
 	while (b < l && !xa_load(&vv->dmaw_pins, b + 1))
 		b++;
 	/* Next to a range being revoked: this page alone. */
-	if (vub_dmaw_tombed(vv, a, b))
-		a = b = idx;
+	if (vub_dmaw_tombed(vv, a, b)) {
+		a = idx;
+		b = idx;
+	}
 	mutex_unlock(&vv->dmaw_lock);
 	*first = a;
 	*n = b - a + 1;
