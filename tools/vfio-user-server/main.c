@@ -94,6 +94,7 @@ static void usage(FILE *f)
 		"  --delay-ms MS        delay of the delay-reply fault (0-600000, default %u)\n"
 		"  --pidfile PATH       write our pid once listening\n"
 		"  --once               exit after the first client leaves\n"
+		"  --migration          offer migration (STOP_COPY; see mig.c)\n"
 		"  -v, --verbose        debug logging to stderr\n"
 		"Prints \"ready\" on stdout once listening.\n",
 		VUS_DEF_MAX_FDS, VUS_DEF_MAX_XFER, VUS_DEF_DELAY_MS);
@@ -149,6 +150,7 @@ int main(int argc, char **argv)
 		{ "delay-ms", required_argument, NULL, 'D' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "migration", no_argument, NULL, 'M' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -191,6 +193,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			vus_opts.pidfile = optarg;
+			break;
+		case 'M':
+			vus_opts.migration = true;
 			break;
 		case 'o':
 			vus_opts.once = true;
