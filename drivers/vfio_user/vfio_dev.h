@@ -15,6 +15,7 @@
 #include "vub.h"
 
 struct eventfd_ctx;
+struct vub_mig;
 
 /*
  * Device fd offsets, as vfio-pci: region index in bits 40..63, offset in
@@ -54,10 +55,15 @@ struct vub_vfio {
 	 */
 	struct rw_semaphore dma_sem;
 	bool dma_enabled;
+	/* Not RUNNING (migration.c): DMA refused; under dma_sem. */
+	bool dma_frozen;
 	bool dma_windows;		/* DMA_MAP windows sent */
 	struct mutex dma_buf_lock;
 	void *dma_buf;			/* DMA_READ bounce, dma_buf_size */
 	size_t dma_buf_size;
+
+	/* Migration state, NULL without migration (migration.c). */
+	struct vub_mig *mig;
 };
 
 static inline struct vub_vfio *to_vub_vfio(struct vfio_device *vdev)
@@ -306,5 +312,85 @@ void vub_dma_stop(struct vub_vfio *vv);
 void vub_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
 int vub_dma_init(struct vub_vfio *vv);
 void vub_dma_free(struct vub_vfio *vv);
+
+/* ---- migration.c ---------------------------------------------------- */
+
+/**
+ * vub_mig_init() - offer migration if the server has it
+ * @vv: the device, before it is registered
+ *
+ * Asks the server for its migration flags (DEVICE_FEATURE GET
+ * MIGRATION) and sets mig_ops and migration_flags (STOP_COPY) if it
+ * supports STOP_COPY.  A server that refuses the feature has no
+ * migration.
+ *
+ * Context: process context, the device READY.
+ * Return: 0, or -errno if the device broke or memory ran out.
+ */
+int vub_mig_init(struct vub_vfio *vv);
+
+/**
+ * vub_mig_free() - free the migration state
+ * @vv: the device, from its release function
+ */
+void vub_mig_free(struct vub_vfio *vv);
+
+/**
+ * vub_mig_open() - migration at open_device
+ * @vv: the device
+ *
+ * Learns the server's state and returns it to RUNNING.
+ *
+ * Context: process context, before DMA windows are sent.
+ */
+void vub_mig_open(struct vub_vfio *vv);
+
+/**
+ * vub_mig_close() - migration at close_device
+ * @vv: the device
+ *
+ * Disables the stream file and returns the server to RUNNING, before
+ * the interrupts are torn down.
+ *
+ * Context: process context.
+ */
+void vub_mig_close(struct vub_vfio *vv);
+
+/**
+ * vub_mig_reset_prepare() - before DEVICE_RESET
+ * @vv: the device
+ *
+ * Takes the state lock, disables the stream file and returns the
+ * server to RUNNING.  vub_mig_reset_done() must follow.
+ *
+ * Context: process context.
+ */
+void vub_mig_reset_prepare(struct vub_vfio *vv);
+
+/**
+ * vub_mig_reset_done() - after DEVICE_RESET
+ * @vv: the device
+ * @ret: the reset's result
+ *
+ * Reads the state back from the server and drops the state lock.
+ *
+ * Context: process context.
+ */
+void vub_mig_reset_done(struct vub_vfio *vv, int ret);
+
+/**
+ * vub_mig_device_feature() - ops->device_feature
+ * @vdev: the VFIO device
+ * @flags: the feature and its operations
+ * @arg: the feature's data
+ * @argsz: its size
+ *
+ * MIG_DATA_SIZE on kernels whose core leaves it to the driver.
+ *
+ * Context: process context.
+ * Return: 0, 1 is never returned, or -errno (-ENOTTY for other features).
+ */
+int vub_mig_device_feature(struct vfio_device *vdev, u32 flags,
+			   void __user *arg, size_t argsz);
 
 #endif /* _VFIO_USER_VFIO_DEV_H */
