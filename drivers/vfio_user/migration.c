@@ -53,6 +53,7 @@ struct vub_mig_file {
 	struct mutex lock;		/* one transfer at a time */
 	bool disabled;			/* -ENODEV from now on */
 	bool eof;			/* the server ended the stream */
+	unsigned long bytes;		/* read so far */
 	u32 xfer;			/* bytes per message */
 	/* A MIG_DATA_READ reply or MIG_DATA_WRITE data, xfer data bytes. */
 	struct vfio_user_mig_data *msg;
@@ -60,8 +61,11 @@ struct vub_mig_file {
 
 struct vub_mig {
 	struct mutex lock;		/* state lock */
+	/* Written under the lock; sysfs "migration" reads it locklessly. */
 	enum vfio_device_mig_state state;
 	struct vub_mig_file *file;	/* the live stream file, or NULL */
+	/* The last complete save stream's length (MIG_DATA_SIZE), or 0. */
+	unsigned long stream_len;
 };
 
 /* DEVICE_FEATURE with the 8-byte data of MIGRATION / MIG_DEVICE_STATE. */
@@ -288,12 +292,15 @@ static ssize_t vub_mig_save_read(struct file *filp, char __user *ubuf,
 	}
 	if (!rep->size) {
 		mf->eof = true;
+		WRITE_ONCE(mf->vv->mig->stream_len, mf->bytes);
 		ret = 0;
 		goto out;
 	}
 	ret = rep->size;
 	if (copy_to_user(ubuf, rep->data, rep->size))
 		ret = -EFAULT;
+	else
+		mf->bytes += rep->size;
 out:
 	mutex_unlock(&mf->lock);
 	return ret;
@@ -403,7 +410,7 @@ static void vub_mig_resync(struct vub_vfio *vv)
 		dev_warn(&vv->vd->dev,
 			 "migration: the server is in state %u after a failed transition\n",
 			 state);
-	mig->state = state;
+	WRITE_ONCE(mig->state, state);
 	if (state != VFIO_DEVICE_STATE_STOP_COPY &&
 	    state != VFIO_DEVICE_STATE_RESUMING)
 		vub_mig_file_disable(mig);
@@ -442,7 +449,7 @@ static struct file *vub_mig_arc(struct vub_vfio *vv, u32 next)
 	 */
 	if (mig->state == VFIO_DEVICE_STATE_RUNNING)
 		vub_mig_set_frozen(vv, true);
-	mig->state = next;
+	WRITE_ONCE(mig->state, next);
 	if (filp)
 		mig->file = filp->private_data;
 	return filp;
@@ -499,13 +506,21 @@ static int vub_mig_get_state(struct vfio_device *vdev,
 }
 
 /*
- * The protocol has no way to ask for the size of the stream: say so,
- * on every kernel (QEMU then assumes its default).
+ * The protocol has no way to ask how long the stream will be: answer
+ * with the length of the last complete, non-empty save stream of this
+ * device, before the first one with one message's worth
+ * (max_data_xfer_size).  Never 0: QEMU sizes its read buffer by this
+ * and fails on an empty one; failing the ioctl makes it assume 100 MB,
+ * which keeps a slow migration from ever converging.
  */
 static int vub_mig_get_data_size(struct vfio_device *vdev,
 				 unsigned long *stop_copy_length)
 {
-	return -EOPNOTSUPP;
+	struct vub_vfio *vv = to_vub_vfio(vdev);
+	unsigned long len = READ_ONCE(vv->mig->stream_len);
+
+	*stop_copy_length = len ? len : vub_xfer_max(vv->vd);
+	return 0;
 }
 
 static const struct vfio_migration_ops vub_mig_ops = {
@@ -520,6 +535,7 @@ int vub_mig_device_feature(struct vfio_device *vdev, u32 flags,
 			   void __user *arg, size_t argsz)
 {
 	struct vub_vfio *vv = to_vub_vfio(vdev);
+	struct vfio_device_feature_mig_data_size data = {};
 	unsigned long len;
 	int ret;
 
@@ -531,7 +547,13 @@ int vub_mig_device_feature(struct vfio_device *vdev, u32 flags,
 				 sizeof(struct vfio_device_feature_mig_data_size));
 	if (ret != 1)
 		return ret;
-	return vub_mig_get_data_size(vdev, &len);
+	ret = vub_mig_get_data_size(vdev, &len);
+	if (ret)
+		return ret;
+	data.stop_copy_length = len;
+	if (copy_to_user(arg, &data, sizeof(data)))
+		return -EFAULT;
+	return 0;
 }
 
 /*
@@ -582,7 +604,7 @@ static void vub_mig_leave_error(struct vub_vfio *vv)
 	if (!ret && vub_check_empty_reply(rep, rlen, &err))
 		ret = vub_vfio_bad_reply(vd, "DEVICE_RESET reply", &err);
 	if (!ret && !vub_mig_get_server_state(vd, &state))
-		vv->mig->state = state;
+		WRITE_ONCE(vv->mig->state, state);
 }
 
 void vub_mig_open(struct vub_vfio *vv)
@@ -595,7 +617,7 @@ void vub_mig_open(struct vub_vfio *vv)
 	mutex_lock(&mig->lock);
 	/* The server may have been left stopped by an earlier consumer. */
 	if (!vub_mig_get_server_state(vv->vd, &state))
-		mig->state = state;
+		WRITE_ONCE(mig->state, state);
 	vub_mig_to_running(vv);
 	vub_mig_leave_error(vv);
 	vub_mig_set_frozen(vv, mig->state != VFIO_DEVICE_STATE_RUNNING);
@@ -636,9 +658,9 @@ void vub_mig_reset_done(struct vub_vfio *vv, int ret)
 	 * leaves ERROR on DEVICE_RESET; ask it where it is.
 	 */
 	if (!ret && !vub_mig_get_server_state(vv->vd, &state))
-		mig->state = state;
+		WRITE_ONCE(mig->state, state);
 	else if (!ret)
-		mig->state = VFIO_DEVICE_STATE_ERROR;
+		WRITE_ONCE(mig->state, VFIO_DEVICE_STATE_ERROR);
 	vub_mig_set_frozen(vv, mig->state != VFIO_DEVICE_STATE_RUNNING);
 	mutex_unlock(&mig->lock);
 }
@@ -670,7 +692,7 @@ int vub_mig_init(struct vub_vfio *vv)
 	if (!mig)
 		return -ENOMEM;
 	mutex_init(&mig->lock);
-	mig->state = VFIO_DEVICE_STATE_RUNNING;
+	WRITE_ONCE(mig->state, VFIO_DEVICE_STATE_RUNNING);
 	vv->mig = mig;
 	vv->vdev.migration_flags = VFIO_MIGRATION_STOP_COPY;
 	vv->vdev.mig_ops = &vub_mig_ops;
@@ -686,4 +708,28 @@ void vub_mig_free(struct vub_vfio *vv)
 	mutex_destroy(&vv->mig->lock);
 	kfree(vv->mig);
 	vv->mig = NULL;
+}
+
+const char *vub_vfio_migration(struct vub_device *vd)
+{
+	static const char *const names[] = {
+		[VFIO_DEVICE_STATE_ERROR] = "error",
+		[VFIO_DEVICE_STATE_STOP] = "stop",
+		[VFIO_DEVICE_STATE_RUNNING] = "running",
+		[VFIO_DEVICE_STATE_STOP_COPY] = "stop_copy",
+		[VFIO_DEVICE_STATE_RESUMING] = "resuming",
+	};
+	const char *name = "none";
+	struct vub_vfio *vv;
+	u32 state;
+
+	mutex_lock(&vub_vfio_ptr_lock);
+	vv = vd->vfio;
+	if (vv && vv->mig) {
+		state = READ_ONCE(vv->mig->state);
+		name = state < ARRAY_SIZE(names) && names[state] ?
+		       names[state] : "unknown";
+	}
+	mutex_unlock(&vub_vfio_ptr_lock);
+	return name;
 }

@@ -7,7 +7,7 @@
  * if anything failed.
  *
  * usage: vfio-mig-test DEVICE TEST [FILE]
- *   flags          migration flags STOP_COPY, MIG_DATA_SIZE EOPNOTSUPP
+ *   flags          migration flags STOP_COPY, MIG_DATA_SIZE max_data_xfer_size
  *   no-migration   VFIO_DEVICE_FEATURE_MIGRATION absent (ENOTTY)
  *   arcs           every legal arc (and walks), illegal states EINVAL
  *   save FILE      program device state, STOP_COPY, stream to FILE
@@ -220,7 +220,10 @@ static void test_flags(void)
 {
 	const char *name = "flags";
 	struct vfio_device_feature_migration mig = { 0 };
+	unsigned long long xfer = 0;
+	char path[PATH_MAX];
 	uint64_t size = 0;
+	FILE *f;
 	int ret;
 
 	ret = feature(VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION,
@@ -233,9 +236,16 @@ static void test_flags(void)
 	CHECK(!ret, "PROBE MIG_DEVICE_STATE: %s", strerror(-ret));
 	ret = get_state();
 	CHECK(ret == S_RUNNING, "initial state %d", ret);
+	snprintf(path, sizeof(path),
+		 "/sys/bus/vfio-user/devices/%s/caps/max_data_xfer_size",
+		 dev_name);
+	f = fopen(path, "r");
+	CHECK(f && fscanf(f, "%llu", &xfer) == 1, "%s", path);
+	fclose(f);
 	ret = feature(VFIO_DEVICE_FEATURE_GET |
 		      VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size, 8);
-	CHECK(ret == -EOPNOTSUPP, "MIG_DATA_SIZE: %d", ret);
+	CHECK(!ret && size == xfer, "MIG_DATA_SIZE before any save: %d, %llu",
+	      ret, (unsigned long long)size);
 	pass(name);
 }
 
@@ -362,6 +372,7 @@ static void test_save(const char *file)
 {
 	const char *name = "save";
 	uint8_t *b2 = malloc(B2_LEN), *stream = malloc(STREAM_MAX);
+	uint64_t size = 0;
 	long len;
 	int fd, out;
 
@@ -380,6 +391,11 @@ static void test_save(const char *file)
 	len = read_stream(fd, stream, STREAM_MAX, 100000);
 	close(fd);
 	CHECK(len > VUB_SAMPLE_BAR2_SIZE, "stream: %ld", len);
+	/* The estimate is the last complete stream's length. */
+	CHECK(!feature(VFIO_DEVICE_FEATURE_GET |
+		       VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size, 8) &&
+	      size == (uint64_t)len, "MIG_DATA_SIZE %llu, stream %ld",
+	      (unsigned long long)size, len);
 	out = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	CHECK(out >= 0 && write(out, stream, len) == len && !close(out),
 	      "%s: %m", file);

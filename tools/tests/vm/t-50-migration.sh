@@ -31,6 +31,7 @@ mig() {
 # A server without migration: no mig_ops, the feature is absent.
 check server-plain start_server "$sa"
 check insmod-plain load_module socket="$sa"
+check sysfs-none test "$(cat $d0/migration)" = none
 mig no-migration
 check rmmod-plain unload_module
 stop_server
@@ -41,6 +42,7 @@ pa=$SERVER_PID
 check server-b start_server "$sb" --migration
 pb=$SERVER_PID
 check insmod load_module socket="$sa,$sb"
+check sysfs-running test "$(cat $d0/migration)" = running
 mig flags
 mig arcs
 mig save "$stream"
@@ -51,6 +53,8 @@ check corrupt sh -c "printf 'X' | dd of=$stream bs=1 seek=200 conv=notrunc 2>/de
 out=/tmp/mig-$T-corrupt.log
 MIGDEV=vfio-user1 "$CONSUMER/vfio-mig-test" vfio-user1 restore "$stream" >"$out" 2>&1
 check corrupt-refused grep -q '^FAIL: restore: RESUMING -> RUNNING' "$out"
+# The server was left in ERROR; the close reset it for the next consumer.
+check error-reset-at-close test "$(cat $d1/migration)" = running
 mig stale-fd
 mig reset
 MIGDEV=vfio-user1 mig dirty
@@ -83,6 +87,8 @@ check server-bad-state start_server "$sa" --migration --fault mig-bad-state:2
 check insmod-bad-state load_module socket="$sa"
 mig set-eio
 check broken-bad-state grep -qx broken $d0/state
+# The failed arc was read back: the broken server could not answer.
+check sysfs-error test "$(cat $d0/migration)" = error
 check reason-bad-state grep -q "MIG_DEVICE_STATE" $d0/broken_reason
 check rmmod-bad-state unload_module
 stop_server
