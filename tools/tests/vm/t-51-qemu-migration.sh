@@ -89,8 +89,10 @@ else
 	qd=$(dirname "$(dirname "$(dirname "$QNEW")")")
 	fw="-L $qd/usr/share/qemu -L $qd/usr/share/seabios"
 	echo "INFO: $("$QNEW" --version | head -n 1)"
+	# (the trace shows QEMU reading the type1 container's dirty bitmap)
 	# shellcheck disable=SC2086
-	VFIO_OPTS=,enable-migration=on qemu_start src "$QNEW" $d0 $fw
+	VFIO_OPTS=,enable-migration=on qemu_start src "$QNEW" $d0 $fw \
+		-trace vfio_get_dirty_bitmap
 	check src-realize kill -0 "$qpid"
 	sleep 3
 	# Nested TCG moves well under 1 MB/s: allow any downtime, so
@@ -104,6 +106,7 @@ else
 	if mig_wait; then pass src-migrate; else fail src-migrate "$(cat "$d/query")"; fi
 	check src-quit qemu_quit
 	check src-ready grep -qx ready $d0/state
+	check src-type1-dirty-bitmap grep -q vfio_get_dirty_bitmap "$d/src.err"
 	echo "INFO: migration file $(stat -c %s "$d/vm.mig") bytes"
 	check stream-in-file test "$(stat -c %s "$d/vm.mig")" -gt 1048576
 
