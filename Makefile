@@ -10,6 +10,7 @@
 #   make demo              boot a VM and show the bridge at work
 #   make kunit | vm-test | check-build | fuzz | bench
 #   make check-debug       the VM tests on a KASAN/lockdep/kmemleak kernel
+#   make qemu-backports    QEMU 10 for t-51 into .build/ (check, vm-test do it)
 #
 # KDIR defaults to the running kernel's build directory, else the
 # headers of Debian's linux-headers-amd64 metapackage, else the newest
@@ -66,6 +67,13 @@ check-build kunit vm-test fuzz-smoke server-test: deps
 check-debug: deps
 	tools/check.sh vm-debug
 
+# QEMU >= 8.1 for t-51-qemu-migration: bookworm-backports' QEMU unpacked
+# into .build/, the system's QEMU untouched.  Without it t-51 is skipped.
+qemu-backports: deps
+	-tools/vm/qemu-backports.sh
+
+check vm-test check-debug: qemu-backports
+
 demo: deps
 	tools/demo.sh
 
@@ -76,4 +84,5 @@ fuzz: deps
 	$(MAKE) -C tools/fuzz fuzz FUZZ_TIME=$(or $(FUZZ_TIME),600)
 
 .PHONY: all modules conftest install clean deps tools check check-build \
-	kunit vm-test fuzz-smoke server-test check-debug demo bench fuzz
+	kunit vm-test fuzz-smoke server-test check-debug demo bench fuzz \
+	qemu-backports

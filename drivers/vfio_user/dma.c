@@ -429,7 +429,8 @@ static struct vub_vfio *vub_dma_get(struct vub_device *vd)
 	if (!vv)
 		return NULL;
 	down_read(&vv->dma_sem);
-	if (!vv->dma_enabled) {
+	/* Stopped for migration: nothing may land after the last sync. */
+	if (!vv->dma_enabled || vv->dma_frozen) {
 		up_read(&vv->dma_sem);
 		vfio_put_device(&vv->vdev);
 		return NULL;

@@ -267,6 +267,21 @@ void vub_dmaw_close(struct vub_vfio *vv)
 	vub_dmaw_revoke_pages(vv, 0, (vv->dmaw_size >> PAGE_SHIFT) - 1, false);
 }
 
+void vub_dmaw_freeze(struct vub_vfio *vv, bool frozen)
+{
+	lockdep_assert_held_write(&vv->dma_sem);
+	if (!vv->dmaw_inode) {
+		vv->dma_frozen = frozen;
+		return;
+	}
+	/* A fault maps under dmaw_lock: it sees the flag or is zapped. */
+	mutex_lock(&vv->dmaw_lock);
+	vv->dma_frozen = frozen;
+	mutex_unlock(&vv->dmaw_lock);
+	if (frozen)
+		unmap_mapping_range(vv->dmaw_inode->i_mapping, 0, 0, 1);
+}
+
 /* Leave an error mark: the retried fault at @idx is SIGBUS. */
 static void vub_dmaw_mark_error(struct vub_vfio *vv, unsigned long idx)
 {
@@ -379,7 +394,7 @@ static int vub_dmaw_pin(struct vub_vfio *vv, unsigned long idx,
 	if (!pages)
 		return -ENOMEM;
 	down_read(&vv->dma_sem);
-	if (!vv->dma_enabled) {
+	if (!vv->dma_enabled || vv->dma_frozen) {
 		ret = -ENODEV;
 		goto out;
 	}
@@ -440,6 +455,11 @@ static vm_fault_t vub_dmaw_map(struct vub_vfio *vv, struct vm_fault *vmf)
 	void *e;
 
 	mutex_lock(&vv->dmaw_lock);
+	/* Stopped for migration: no access may land after the last sync. */
+	if (vv->dma_frozen) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
 	e = xa_load(&vv->dmaw_pins, idx);
 	v = e ? xa_to_value(e) : 0;
 	if (!e || (v & VUB_PIN_REVOKING)) {

@@ -56,6 +56,13 @@ static ssize_t consumer_pid_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(consumer_pid);
 
+static ssize_t migration_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", vub_vfio_migration(to_vub_device(dev)));
+}
+static DEVICE_ATTR_RO(migration);
+
 /* The IOVAs the server may reach by DMA: its accepted DMA_MAP windows. */
 static ssize_t dma_range_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
@@ -145,6 +152,7 @@ static struct attribute *vub_dev_attrs[] = {
 	&dev_attr_vfio_group.attr,
 	&dev_attr_dma_mode.attr,
 	&dev_attr_consumer_pid.attr,
+	&dev_attr_migration.attr,
 	&dev_attr_dma_range.attr,
 	&dev_attr_protocol_version.attr,
 	&dev_attr_server_pid.attr,

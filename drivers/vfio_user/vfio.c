@@ -40,6 +40,8 @@ static int vub_vfio_open_device(struct vfio_device *vdev)
 	if (vub_state(vv->vd) != VUB_STATE_READY)
 		return -EIO;
 
+	/* Back to RUNNING first: a stopped server refuses DMA_MAP. */
+	vub_mig_open(vv);
 	mutex_lock(&vv->irq_lock);
 	vv->irq_assigned = 0;
 	ret = vub_dma_start(vv);
@@ -59,6 +61,8 @@ static void vub_vfio_close_device(struct vfio_device *vdev)
 
 	struct pid *consumer;
 
+	/* Back to RUNNING first: a stopped server refuses SET_IRQS. */
+	vub_mig_close(vv);
 	mutex_lock(&vv->irq_lock);
 	vub_irq_disable_all(vv, true);
 	mutex_unlock(&vv->irq_lock);
@@ -89,15 +93,16 @@ static long vub_ioctl_reset(struct vub_vfio *vv)
 	 */
 	if (mutex_lock_killable(&vv->irq_lock))
 		return -EINTR;
+	/* A stopped server refuses DEVICE_RESET: RUNNING first. */
+	vub_mig_reset_prepare(vv);
 	vub_irq_disable_all(vv, false);
 	ret = vub_request(vd, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0,
 			  rep, sizeof(rep), &rlen);
+	if (!ret && vub_check_empty_reply(rep, rlen, &err))
+		ret = vub_vfio_bad_reply(vd, "DEVICE_RESET reply", &err);
+	vub_mig_reset_done(vv, ret);
 	mutex_unlock(&vv->irq_lock);
-	if (ret)
-		return ret;
-	if (vub_check_empty_reply(rep, rlen, &err))
-		return vub_vfio_bad_reply(vd, "DEVICE_RESET reply", &err);
-	return 0;
+	return ret;
 }
 
 static long vub_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
@@ -142,6 +147,7 @@ static void vub_vfio_release(struct vfio_device *vdev)
 {
 	struct vub_vfio *vv = to_vub_vfio(vdev);
 
+	vub_mig_free(vv);
 	vub_dma_free(vv);
 	vub_relay_revoke_all(vv);
 	xa_destroy(&vv->relays);
@@ -174,6 +180,7 @@ static const struct vfio_device_ops vub_vfio_ops = {
 	.mmap		= vub_vfio_mmap,
 	.request	= vub_vfio_request,
 	.dma_unmap	= vub_vfio_dma_unmap,
+	.device_feature	= vub_mig_device_feature,
 };
 
 int vub_vfio_register(struct vub_device *vd)
@@ -192,6 +199,9 @@ int vub_vfio_register(struct vub_device *vd)
 	mutex_init(&vv->dma_buf_lock);
 
 	ret = vub_dma_init(vv);
+	if (ret)
+		goto err_put;
+	ret = vub_mig_init(vv);
 	if (ret)
 		goto err_put;
 	ret = vfio_register_emulated_iommu_dev(&vv->vdev);

@@ -16,6 +16,7 @@
 #include "vub.h"
 
 struct eventfd_ctx;
+struct vub_mig;
 
 /*
  * Device fd offsets, as vfio-pci: region index in bits 40..63, offset in
@@ -55,6 +56,10 @@ struct vub_vfio {
 	 */
 	struct rw_semaphore dma_sem;
 	bool dma_enabled;
+	/* Not RUNNING (migration.c): DMA refused; under dma_sem (and
+	 * dmaw_lock once the window file exists: vub_dmaw_freeze()).
+	 */
+	bool dma_frozen;
 	bool dma_windows;		/* DMA_MAP windows sent */
 	bool dma_windows_mmap;		/* ... with the window file */
 	u32 dma_nr_windows;		/* how many, of dma_wsize bytes */
@@ -71,6 +76,8 @@ struct vub_vfio {
 	wait_queue_head_t dmaw_wq;	/* ... a revocation waits for */
 	struct xarray dmaw_pins;	/* IOVA pfn -> pinned pfn | flags */
 	struct list_head dmaw_tombs;	/* recently revoked ranges */
+	/* Migration state, NULL without migration (migration.c). */
+	struct vub_mig *mig;
 };
 
 static inline struct vub_vfio *to_vub_vfio(struct vfio_device *vdev)
@@ -362,6 +369,20 @@ void vub_dmaw_revoke(struct vub_vfio *vv, u64 iova, u64 length);
 void vub_dmaw_close(struct vub_vfio *vv);
 
 /**
+ * vub_dmaw_freeze() - stop or resume server DMA (migration)
+ * @vv: the device
+ * @frozen: true while the device is not RUNNING
+ *
+ * Sets dma_frozen, which message DMA and window faults check.  When
+ * freezing, the server's window mappings are zapped (pins are kept,
+ * type1 keeps reporting them dirty): its next access is SIGBUS until
+ * the device runs again.
+ *
+ * Context: process context, dma_sem held for writing.
+ */
+void vub_dmaw_freeze(struct vub_vfio *vv, bool frozen);
+
+/**
  * vub_dmaw_file() - a new window file to send with DMA_MAP
  * @vv: the device, after vub_dmaw_create()
  *
@@ -375,5 +396,84 @@ struct file *vub_dmaw_file(struct vub_vfio *vv);
  * @vv: the device
  */
 void vub_dmaw_free(struct vub_vfio *vv);
+/* ---- migration.c ---------------------------------------------------- */
+
+/**
+ * vub_mig_init() - offer migration if the server has it
+ * @vv: the device, before it is registered
+ *
+ * Asks the server for its migration flags (DEVICE_FEATURE GET
+ * MIGRATION) and sets mig_ops and migration_flags (STOP_COPY) if it
+ * supports STOP_COPY.  A server that refuses the feature has no
+ * migration.
+ *
+ * Context: process context, the device READY.
+ * Return: 0, or -errno if the device broke or memory ran out.
+ */
+int vub_mig_init(struct vub_vfio *vv);
+
+/**
+ * vub_mig_free() - free the migration state
+ * @vv: the device, from its release function
+ */
+void vub_mig_free(struct vub_vfio *vv);
+
+/**
+ * vub_mig_open() - migration at open_device
+ * @vv: the device
+ *
+ * Learns the server's state and returns it to RUNNING.
+ *
+ * Context: process context, before DMA windows are sent.
+ */
+void vub_mig_open(struct vub_vfio *vv);
+
+/**
+ * vub_mig_close() - migration at close_device
+ * @vv: the device
+ *
+ * Disables the stream file and returns the server to RUNNING, before
+ * the interrupts are torn down.
+ *
+ * Context: process context.
+ */
+void vub_mig_close(struct vub_vfio *vv);
+
+/**
+ * vub_mig_reset_prepare() - before DEVICE_RESET
+ * @vv: the device
+ *
+ * Takes the state lock, disables the stream file and returns the
+ * server to RUNNING.  vub_mig_reset_done() must follow.
+ *
+ * Context: process context.
+ */
+void vub_mig_reset_prepare(struct vub_vfio *vv);
+
+/**
+ * vub_mig_reset_done() - after DEVICE_RESET
+ * @vv: the device
+ * @ret: the reset's result
+ *
+ * Reads the state back from the server and drops the state lock.
+ *
+ * Context: process context.
+ */
+void vub_mig_reset_done(struct vub_vfio *vv, int ret);
+
+/**
+ * vub_mig_device_feature() - ops->device_feature
+ * @vdev: the VFIO device
+ * @flags: the feature and its operations
+ * @arg: the feature's data
+ * @argsz: its size
+ *
+ * MIG_DATA_SIZE on kernels whose core leaves it to the driver.
+ *
+ * Context: process context.
+ * Return: 0, 1 is never returned, or -errno (-ENOTTY for other features).
+ */
+int vub_mig_device_feature(struct vfio_device *vdev, u32 flags,
+			   void __user *arg, size_t argsz);
 
 #endif /* _VFIO_USER_VFIO_DEV_H */

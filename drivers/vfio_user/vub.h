@@ -432,6 +432,17 @@ pid_t vub_vfio_consumer(struct vub_device *vd);
 enum vub_dma_mode vub_vfio_dma_mode(struct vub_device *vd);
 
 /**
+ * vub_vfio_migration() - the device's migration state, for sysfs
+ * @vd: the device
+ *
+ * Context: process context.
+ * Return: "none" (the server has no migration, or no VFIO device),
+ * else the VFIO migration state: "running", "stop", "stop_copy",
+ * "resuming" or "error".
+ */
+const char *vub_vfio_migration(struct vub_device *vd);
+
+/**
  * vub_vfio_broken() - tell the consumer that the device broke
  * @vd: the device
  *

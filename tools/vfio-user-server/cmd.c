@@ -421,6 +421,8 @@ int vus_cmd_reset(struct vus_conn *c, struct vus_msg *m)
 	if (m->len != 0)
 		return -EINVAL;
 	vus_dev_reset(c->dev);
+	if (c->dev->mig_state == VFIO_USER_DEVICE_STATE_ERROR)
+		vus_mig_reset(c->dev);
 	c->dev->reset_count++;
 	vus_log("device reset (%u)", c->dev->reset_count);
 	return 0;
@@ -431,7 +433,6 @@ int vus_cmd_feature(struct vus_conn *c, struct vus_msg *m)
 	struct vfio_user_device_feature *f = (void *)m->data;
 	uint32_t ops;
 
-	(void)c;
 	if (m->len < sizeof(*f) || f->argsz < sizeof(*f) ||
 	    f->argsz > VUS_MAX_ARGSZ)
 		return -EINVAL;
@@ -446,6 +447,8 @@ int vus_cmd_feature(struct vus_conn *c, struct vus_msg *m)
 		return -EINVAL;
 	if (!ops && !(f->flags & VFIO_USER_DEVICE_FEATURE_PROBE))
 		return -EINVAL;
+	if (vus_opts.migration)
+		return vus_mig_feature(c, m);
 	/* No migration, no DMA logging. */
 	vus_dbg("DEVICE_FEATURE %u not supported",
 		f->flags & VFIO_USER_DEVICE_FEATURE_MASK);

@@ -104,6 +104,17 @@ static const struct fault_def defs[VUS_F_NR] = {
 	[VUS_F_BAR2_WRONLY] = { "bar2-wronly",
 		VFIO_USER_DEVICE_GET_REGION_INFO,
 		"BAR2 info: BAR2's memfd reopened write-only" },
+	[VUS_F_MIG_REFUSE] = { "mig-refuse", VFIO_USER_DEVICE_FEATURE,
+		"MIG_DEVICE_STATE SET answered with EIO, state unchanged" },
+	[VUS_F_MIG_BAD_STATE] = { "mig-bad-state", VFIO_USER_DEVICE_FEATURE,
+		"MIG_DEVICE_STATE reply carries device_state 0x42" },
+	[VUS_F_MIG_SHORT_DATA] = { "mig-short-data", VFIO_USER_MIG_DATA_READ,
+		"MIG_DATA_READ reply carries half the bytes its size says" },
+	[VUS_F_MIG_OVERSIZED_DATA] = { "mig-oversized-data",
+		VFIO_USER_MIG_DATA_READ,
+		"MIG_DATA_READ reply carries 16 bytes more than requested" },
+	[VUS_F_MIG_DMA_STOPPED] = { "mig-dma-stopped", VFIO_USER_REGION_WRITE,
+		"DMA GO runs the transfer even while the device is stopped" },
 };
 
 struct fault_state {

@@ -256,6 +256,8 @@ void vus_irq_doorbell(struct vus_dev *d, uint32_t val)
 	uint32_t type = val >> 16, vec = val & 0xffff;
 	struct vus_irq_index *x;
 
+	if (vus_mig_hold_irq(d, val))
+		return;
 	if (type >= VFIO_USER_PCI_NUM_IRQS)
 		goto drop;
 	x = &d->irq[type];

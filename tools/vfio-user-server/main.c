@@ -98,6 +98,7 @@ static void usage(FILE *f)
 		"                       all DMA by DMA_READ/DMA_WRITE messages\n"
 		"  --odirect-file PATH  a file (block device) the GUP probe reads\n"
 		"                       with O_DIRECT\n"
+		"  --migration          offer migration (STOP_COPY; see mig.c)\n"
 		"  -v, --verbose        debug logging to stderr\n"
 		"Prints \"ready\" on stdout once listening.\n",
 		VUS_DEF_MAX_FDS, VUS_DEF_MAX_XFER, VUS_DEF_DELAY_MS);
@@ -155,6 +156,7 @@ int main(int argc, char **argv)
 		{ "once", no_argument, NULL, 'o' },
 		{ "dma-messages", no_argument, NULL, 'M' },
 		{ "odirect-file", required_argument, NULL, 'O' },
+		{ "migration", no_argument, NULL, 'G' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -197,6 +199,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			vus_opts.pidfile = optarg;
+			break;
+		case 'G':
+			vus_opts.migration = true;
 			break;
 		case 'o':
 			vus_opts.once = true;

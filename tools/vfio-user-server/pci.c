@@ -112,6 +112,7 @@ static void regs_reset(struct vus_dev *d)
 int vus_dev_init(struct vus_dev *d, uint32_t cfg_size)
 {
 	memset(d, 0, sizeof(*d));
+	vus_mig_reset(d);
 	d->cfg_size = cfg_size;
 	d->bar2_fd = memfd_create("vub-sample-bar2", MFD_CLOEXEC);
 	if (d->bar2_fd < 0)
@@ -147,6 +148,7 @@ void vus_dev_disconnect(struct vus_dev *d)
 	vus_dma_release(d);
 	vus_irq_release(d);
 	vus_dev_reset(d);
+	vus_mig_reset(d);
 	d->reset_count = 0;
 	d->dma_direct = 0;
 	memset(d->bar2, 0, VUB_SAMPLE_BAR2_SIZE);
@@ -325,8 +327,15 @@ static void bar0_write(struct vus_conn *c, uint64_t off, uint64_t v)
 		d->dma_irq = v;
 		break;
 	case VUB_SAMPLE_REG_DMA_GO:
-		if (v == 1)
-			vus_dma_go(c);
+		if (v != 1)
+			break;
+		if (vus_mig_stopped(d) &&
+		    !vus_fault_hit(VUS_F_MIG_DMA_STOPPED, VFIO_USER_REGION_WRITE)) {
+			vus_log("DMA GO while stopped: refused");
+			d->dma_status = VUB_SAMPLE_DMA_ERR | EBUSY;
+			break;
+		}
+		vus_dma_go(c);
 		break;
 	case VUB_SAMPLE_REG_DMA_MODE:
 		if (v <= VUB_SAMPLE_DMA_MODE_LOCAL)

@@ -563,6 +563,13 @@ void vus_handle_msg(struct vus_conn *c, struct vus_msg *m)
 		goto out;
 	}
 
+	if (!vus_mig_cmd_allowed(c->dev, cmd)) {
+		/* libvfio-user: "bad command %d while device in ... state" */
+		vus_log("msg%#x: %s refused: device stopped", m->hdr.msg_id,
+			vus_cmd_name(cmd));
+		ret = -EINVAL;
+		goto reply;
+	}
 	switch (cmd) {
 	case VFIO_USER_VERSION:
 		if (c->negotiated) {
@@ -611,6 +618,12 @@ void vus_handle_msg(struct vus_conn *c, struct vus_msg *m)
 		break;
 	case VFIO_USER_DEVICE_FEATURE:
 		ret = vus_cmd_feature(c, m);
+		break;
+	case VFIO_USER_MIG_DATA_READ:
+		ret = vus_mig_data_read(c, m);
+		break;
+	case VFIO_USER_MIG_DATA_WRITE:
+		ret = vus_mig_data_write(c, m);
 		break;
 	default:
 		/* DMA_READ/WRITE are server -> client; 14 is retired. */

@@ -26,6 +26,7 @@
 #define VUS_CLIENT_FDS_LIMIT	1024	/* libvfio-user client limit */
 #define VUS_DMA_REPLY_TIMEOUT_MS 10000
 #define VUS_DEF_DELAY_MS	2000	/* delay-reply fault */
+#define VUS_MIG_HELD_MAX	16	/* doorbells held while stopped */
 
 extern int vus_verbose;
 void vus_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -43,6 +44,7 @@ struct vus_opts {
 	bool once;
 	bool dma_messages;	/* never map DMA regions: messages only */
 	const char *odirect_file;	/* for the GUP probe's O_DIRECT read */
+	bool migration;		/* --migration */
 };
 extern struct vus_opts vus_opts;
 
@@ -107,6 +109,13 @@ struct vus_dev {
 	struct vus_irq_index irq[VFIO_USER_PCI_NUM_IRQS];
 	/* DMA. */
 	struct vus_dma_region dma[VUS_MAX_DMA_REGIONS];
+	/* Migration (mig.c). */
+	uint32_t mig_state;	/* VFIO_USER_DEVICE_STATE_* */
+	uint8_t *mig_buf;	/* saved stream, or the one being received */
+	size_t mig_len;
+	size_t mig_pos;		/* read position in STOP_COPY */
+	uint32_t held[VUS_MIG_HELD_MAX];	/* doorbells held while stopped */
+	uint32_t nheld;
 };
 
 struct vus_conn {
@@ -167,6 +176,15 @@ uint32_t vus_dma_sigbus_count(void);
 void vus_dma_hammer(struct vus_dev *d, uint32_t threads);
 uint32_t vus_dma_hammer_loops(void);
 uint32_t vus_dma_gup_probe(struct vus_dev *d);
+
+/* mig.c */
+bool vus_mig_stopped(const struct vus_dev *d);
+void vus_mig_reset(struct vus_dev *d);
+int vus_mig_feature(struct vus_conn *c, struct vus_msg *m);
+int vus_mig_data_read(struct vus_conn *c, struct vus_msg *m);
+int vus_mig_data_write(struct vus_conn *c, struct vus_msg *m);
+bool vus_mig_cmd_allowed(const struct vus_dev *d, uint16_t cmd);
+bool vus_mig_hold_irq(struct vus_dev *d, uint32_t val);
 
 /* json.c: a tiny JSON DOM (enough for VERSION). */
 enum vus_json_type {
@@ -246,6 +264,11 @@ enum vus_fault_id {
 	VUS_F_BAR2_FUTURE_SEALED,
 	VUS_F_BAR2_RDONLY,
 	VUS_F_BAR2_WRONLY,
+	VUS_F_MIG_REFUSE,
+	VUS_F_MIG_BAD_STATE,
+	VUS_F_MIG_SHORT_DATA,
+	VUS_F_MIG_OVERSIZED_DATA,
+	VUS_F_MIG_DMA_STOPPED,
 	VUS_F_NR,
 };
 

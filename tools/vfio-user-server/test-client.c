@@ -1275,6 +1275,7 @@ int main(int argc, char **argv)
 	test_random_requests();
 	test_once_pidfile();
 	run_fault_tests();
+	run_mig_tests();
 
 	if (srv_stop(&S) != 0)
 		t_fail("server-exit", "default server did not exit cleanly");

@@ -106,5 +106,7 @@ uint64_t t_efd_read(int efd);		/* non-blocking: 0 if not signalled */
 
 /* test-faults.c */
 void run_fault_tests(void);
+/* test-mig.c */
+void run_mig_tests(void);
 
 #endif /* VUS_TEST_H */
