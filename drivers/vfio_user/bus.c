@@ -47,9 +47,11 @@ static LIST_HEAD(vub_devices);
 
 /* ---- bus and driver --------------------------------------------------- */
 
+/* A device for the mdev front-end waits for vfio_user_mdev (frontend.c). */
 static int vub_bus_match(struct device *dev, vub_bus_match_drv_t *drv)
 {
-	return 1;
+	return to_vub_device(dev)->frontend != VUB_FRONTEND_MDEV ||
+	       vub_mdev_available();
 }
 
 static void vub_broken_work(struct work_struct *work)
@@ -69,11 +71,11 @@ static int vub_bus_probe(struct device *dev)
 	struct vub_device *vd = to_vub_device(dev);
 	int ret;
 
-	ret = vub_vfio_register(vd);
+	ret = vub_frontend_probe(vd);
 	if (ret) {
 		vd->probe_err = ret;
-		dev_err(dev, "cannot register the VFIO device: %pe\n",
-			ERR_PTR(ret));
+		dev_err(dev, "cannot register the VFIO device (frontend=%s): %pe\n",
+			vub_frontend_name(vd->frontend), ERR_PTR(ret));
 		return ret;
 	}
 	WRITE_ONCE(vd->vfio_ready, true);
@@ -90,10 +92,10 @@ static void vub_bus_remove(struct device *dev)
 
 	WRITE_ONCE(vd->vfio_ready, false);
 	cancel_work_sync(&vd->broken_work);
-	vub_vfio_unregister(vd);
+	vub_frontend_remove(vd);
 }
 
-static struct bus_type vub_bus = {
+struct bus_type vub_bus = {
 	.name = "vfio-user",
 	.match = vub_bus_match,
 	.probe = vub_bus_probe,
@@ -130,6 +132,7 @@ static void vub_device_release(struct device *dev)
 	kfree(vd->region_files);
 	kfree(vd->regions);
 	kfree(vd->irqs);
+	vub_device_free_owned(vd);
 	put_pid(vd->server_pid);
 	if (vd->id >= 0)
 		ida_free(&vub_ida, vd->id);
@@ -244,6 +247,9 @@ struct vub_add_args {
 	u32 server_uid;
 	enum vub_dma_mode dma_mode;
 	unsigned int dma_bits;
+	bool has_frontend;
+	enum vub_frontend frontend;
+	bool may_wait;		/* module init: frontend=mdev may stay unbound */
 };
 
 /* Note which inode the socket path names (for vub_socket_user_locked()). */
@@ -305,6 +311,9 @@ static int vub_device_create(const struct vub_add_args *a)
 		return -ENOMEM;
 	vd->id = -1;
 	INIT_LIST_HEAD(&vd->node);
+	INIT_LIST_HEAD(&vd->owned);
+	vd->frontend = a->has_frontend ? a->frontend :
+		       READ_ONCE(vub_default_frontend);
 	INIT_WORK(&vd->broken_work, vub_broken_work);
 	INIT_WORK(&vd->state_work, vub_state_work);
 	vd->timeout_ms = a->timeout_ms ?: READ_ONCE(vub_default_timeout_ms);
@@ -356,19 +365,36 @@ static int vub_device_create(const struct vub_add_args *a)
 	ret = vub_conn_start(vd);
 	if (ret)
 		goto err;
+	if (vd->frontend == VUB_FRONTEND_MDEV && !a->may_wait)
+		vub_mdev_request_module();
 	ret = device_add(&vd->dev);
 	if (ret)
 		goto err;
 	if (!vd->dev.driver) {
-		ret = vd->probe_err ?: -ENODEV;
-		device_del(&vd->dev);
-		goto err;
+		/* Not bound, and not because its front-end failed? */
+		bool wait = vd->frontend == VUB_FRONTEND_MDEV && !vd->probe_err;
+
+		if (wait && a->may_wait) {
+			dev_info(&vd->dev, "frontend=mdev: waiting for vfio_user_mdev to be loaded\n");
+		} else {
+			if (wait)
+				dev_err(&vd->dev, "frontend=mdev needs vfio_user_mdev.ko, which is not loaded (a kernel with CONFIG_VFIO_MDEV)\n");
+			ret = vd->probe_err ?: -ENODEV;
+			device_del(&vd->dev);
+			goto err;
+		}
 	}
 	vub_debugfs_add(vd);
-	dev_info(&vd->dev, "%s: protocol %u.%u, %u regions, %u irq indexes, server pid %d, VFIO group /dev/vfio/%d\n",
-		 vd->socket_path, vd->major, vd->minor, vd->info.num_regions,
-		 vd->info.num_irqs, pid_nr(vd->server_pid),
-		 vub_vfio_group_id(vd));
+	if (vd->frontend == VUB_FRONTEND_BUS)
+		dev_info(&vd->dev, "%s: protocol %u.%u, %u regions, %u irq indexes, server pid %d, VFIO group /dev/vfio/%d\n",
+			 vd->socket_path, vd->major, vd->minor,
+			 vd->info.num_regions, vd->info.num_irqs,
+			 pid_nr(vd->server_pid), vub_vfio_group_id(vd));
+	else
+		dev_info(&vd->dev, "%s: protocol %u.%u, %u regions, %u irq indexes, server pid %d, mdev parent\n",
+			 vd->socket_path, vd->major, vd->minor,
+			 vd->info.num_regions, vd->info.num_irqs,
+			 pid_nr(vd->server_pid));
 	/*
 	 * Last: from here on "remove" may free @vd at any time.  The first
 	 * state notification (udev learns the VFIO group) is queued under
@@ -424,7 +450,7 @@ static int vub_device_remove(const char *name)
 /* ---- /sys/bus/vfio-user/{add,remove} ------------------------------------ */
 
 #define VUB_ADD_USAGE \
-	"\"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N] [server_uid=UID] [dma=mmap|message] [dma_bits=N]\""
+	"\"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N] [server_uid=UID] [dma=mmap|message] [dma_bits=N] [frontend=bus|mdev]\""
 
 static int vub_parse_timeout(const char *key, const char *s,
 			     unsigned int *val)
@@ -500,6 +526,13 @@ static int vub_parse_add(char *s, struct vub_add_args *a)
 				       val, PAGE_SHIFT);
 				return -EINVAL;
 			}
+		} else if (!strcmp(tok, "frontend")) {
+			if (vub_frontend_parse(val, &a->frontend)) {
+				pr_err("add: frontend=%s: expected bus or mdev\n",
+				       val);
+				return -EINVAL;
+			}
+			a->has_frontend = true;
 		} else {
 			pr_err("add: unknown key \"%s\"; add takes %s\n", tok,
 			       VUB_ADD_USAGE);
@@ -619,6 +652,7 @@ int vub_bus_init(const char *sockets)
 		if (!*path)
 			continue;
 		a.socket = path;
+		a.may_wait = true;
 		ret = vub_device_create(&a);
 		if (ret)
 			break;

@@ -49,6 +49,14 @@ static ssize_t vfio_group_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(vfio_group);
 
+static ssize_t frontend_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  vub_frontend_name(to_vub_device(dev)->frontend));
+}
+static DEVICE_ATTR_RO(frontend);
+
 static ssize_t consumer_pid_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
 {
@@ -148,6 +156,7 @@ static DEVICE_ATTR_RW(reset_timeout_ms);
 static struct attribute *vub_dev_attrs[] = {
 	&dev_attr_socket.attr,
 	&dev_attr_state.attr,
+	&dev_attr_frontend.attr,
 	&dev_attr_broken_reason.attr,
 	&dev_attr_vfio_group.attr,
 	&dev_attr_dma_mode.attr,

@@ -185,10 +185,21 @@ static const struct vfio_device_ops vub_vfio_ops = {
 
 int vub_vfio_register(struct vub_device *vd)
 {
+	return vub_vfio_register_on(vd, &vd->dev);
+}
+
+/*
+ * The parent is the vfio-user device (bus front-end) or an mdev of it
+ * (vfio_user_mdev.ko); the VFIO device is the same either way.
+ */
+int vub_vfio_register_on(struct vub_device *vd, struct device *parent)
+{
 	struct vub_vfio *vv;
 	int ret;
 
-	vv = vfio_alloc_device(vub_vfio, vdev, &vd->dev, &vub_vfio_ops);
+	if (READ_ONCE(vd->vfio))
+		return -EBUSY;
+	vv = vfio_alloc_device(vub_vfio, vdev, parent, &vub_vfio_ops);
 	if (IS_ERR(vv))
 		return PTR_ERR(vv);
 	vv->vd = vd;
@@ -217,6 +228,7 @@ err_put:
 	vfio_put_device(&vv->vdev);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(vub_vfio_register_on);
 
 void vub_vfio_unregister(struct vub_device *vd)
 {
@@ -233,18 +245,25 @@ void vub_vfio_unregister(struct vub_device *vd)
 	/* A DMA request being served holds its own reference. */
 	vfio_put_device(&vv->vdev);
 }
+EXPORT_SYMBOL_GPL(vub_vfio_unregister);
 
+/* The group is the VFIO device's parent's: @vd's own, or its mdev's. */
 int vub_vfio_group_id(struct vub_device *vd)
 {
-	struct iommu_group *group = iommu_group_get(&vd->dev);
+	struct iommu_group *group = NULL;
 	int id = -1;
 
+	mutex_lock(&vub_vfio_ptr_lock);
+	if (vd->vfio)
+		group = iommu_group_get(vd->vfio->vdev.dev);
+	mutex_unlock(&vub_vfio_ptr_lock);
 	if (group) {
 		id = iommu_group_id(group);
 		iommu_group_put(group);
 	}
 	return id;
 }
+EXPORT_SYMBOL_GPL(vub_vfio_group_id);
 
 pid_t vub_vfio_consumer(struct vub_device *vd)
 {

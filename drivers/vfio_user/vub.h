@@ -59,6 +59,16 @@ enum vub_dma_mode {
 };
 
 #define VUB_NAME_MAX		32	/* device name, excluding NUL */
+
+/*
+ * How a device is offered to VFIO consumers, chosen at add time: one
+ * connection is never reachable through two VFIO devices (its DMA,
+ * interrupts, reset and BAR mappings are per connection).
+ */
+enum vub_frontend {
+	VUB_FRONTEND_BUS,	/* a vfio_device on the vfio-user device */
+	VUB_FRONTEND_MDEV,	/* an mdev parent, vfio_user_mdev.ko */
+};
 #define VUB_MIN_TIMEOUT_MS	100
 #define VUB_MAX_TIMEOUT_MS	3600000
 
@@ -124,6 +134,13 @@ struct vub_device {
 
 	/* VFIO side, set by vub_vfio_register(). */
 	struct vub_vfio *vfio;
+
+	/* Front-end, frontend.c: fixed at add time. */
+	enum vub_frontend frontend;
+	bool frontend_attached;		/* mdev parent registered */
+	void *frontend_priv;		/* vfio_user_mdev's, device lock */
+	/* Front-end memory freed with the device (vub_device_own()). */
+	struct list_head owned;
 };
 
 #define VUB_F_BROKEN_NOTIFIED	0
@@ -380,6 +397,59 @@ void vub_debugfs_exit(void);
 void vub_debugfs_add(struct vub_device *vd);
 void vub_debugfs_remove(struct vub_device *vd);
 
+/* ---- front-ends (frontend.c; the mdev one is vfio_user_mdev.ko) ----- */
+
+extern struct bus_type vub_bus;
+extern int vub_default_frontend;
+
+/**
+ * struct vub_mdev_ops - what vfio_user_mdev.ko registers with the core
+ * @attach: make @vd an mdev parent (the bus driver's probe, device
+ *	lock held); 0 or -errno
+ * @detach: undo @attach, removing the mdev (the bus driver's remove,
+ *	device lock held; waits for a consumer to close it)
+ */
+struct vub_mdev_ops {
+	int (*attach)(struct vub_device *vd);
+	void (*detach)(struct vub_device *vd);
+};
+
+int vub_mdev_register(const struct vub_mdev_ops *ops);
+void vub_mdev_unregister(const struct vub_mdev_ops *ops);
+bool vub_mdev_available(void);
+void vub_mdev_request_module(void);
+int vub_frontend_probe(struct vub_device *vd);
+void vub_frontend_remove(struct vub_device *vd);
+const char *vub_frontend_name(enum vub_frontend fe);
+int vub_frontend_parse(const char *s, enum vub_frontend *fe);
+
+/**
+ * struct vub_owned - header of memory freed with the device
+ * @node: in vub_device.owned
+ */
+struct vub_owned {
+	struct list_head node;
+};
+
+void vub_device_own(struct vub_device *vd, struct vub_owned *mem);
+void vub_device_free_owned(struct vub_device *vd);
+
+/**
+ * struct vub_pci_ids - a PCI device's identity, from its config space
+ * @vendor: vendor id
+ * @device: device id
+ * @subsystem_vendor: subsystem vendor id
+ * @subsystem_device: subsystem id
+ * @class: class code (24 bits)
+ */
+struct vub_pci_ids {
+	u16 vendor, device, subsystem_vendor, subsystem_device;
+	u32 class;
+};
+
+int vub_read_pci_ids(struct vub_device *vd, struct vub_pci_ids *ids);
+bool vub_device_ready(struct vub_device *vd);
+
 /* ---- VFIO side (vfio.c, irq.c, dma.c) ------------------------------- */
 
 /**
@@ -390,6 +460,17 @@ void vub_debugfs_remove(struct vub_device *vd);
  * Return: 0 or -errno.
  */
 int vub_vfio_register(struct vub_device *vd);
+
+/**
+ * vub_vfio_register_on() - create and register the vfio_device
+ * @vd: a device whose bring-up is complete, with no vfio_device yet
+ * @parent: the vfio_device's parent: @vd's own device (bus front-end)
+ *	or an mdev (vfio_user_mdev.ko), bound to a driver
+ *
+ * Context: the parent's probe (process context).
+ * Return: 0 or -errno (-EBUSY if @vd has a vfio_device already).
+ */
+int vub_vfio_register_on(struct vub_device *vd, struct device *parent);
 
 /**
  * vub_vfio_unregister() - unregister the vfio_device

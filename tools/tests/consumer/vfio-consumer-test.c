@@ -7,6 +7,8 @@
  * lines and exits non-zero if anything failed.
  *
  * usage: vfio-consumer-test [-q] DEVICE-NAME [TEST...]
+ *        (DEVICE-NAME on the vfio-user bus, or a sysfs path such as
+ *        /sys/bus/mdev/devices/UUID: its iommu_group and basename)
  *        (e.g. vfio-consumer-test vfio-user0; tests: see tests[])
  *        vfio-consumer-test DEVICE-NAME op-NAME      one operation, "OP:" line
  *        vfio-consumer-test DEVICE-NAME wrap[:N[:THREADS]]  N config reads
@@ -47,6 +49,7 @@
 
 static const char *dev_name;
 static unsigned long iommu_type = VFIO_TYPE1v2_IOMMU;
+static const char *dev_path;	/* DEVICE given as a sysfs path */
 static char group_path[PATH_MAX];
 static int container_fd = -1, group_fd = -1, dev_fd = -1;
 static int failures;
@@ -157,8 +160,12 @@ static int open_group(void)
 	char path[PATH_MAX], link[PATH_MAX];
 	ssize_t n;
 
-	snprintf(path, sizeof(path),
-		 "/sys/bus/vfio-user/devices/%s/iommu_group", dev_name);
+	/* A name on the vfio-user bus, or a device's sysfs path (an mdev). */
+	if (dev_path)
+		snprintf(path, sizeof(path), "%s/iommu_group", dev_path);
+	else
+		snprintf(path, sizeof(path),
+			 "/sys/bus/vfio-user/devices/%s/iommu_group", dev_name);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -1;
@@ -2628,10 +2635,14 @@ int main(int argc, char **argv)
 		argv++;
 	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: vfio-consumer-test [-q] DEVICE-NAME [TEST...]\n");
+		fprintf(stderr, "usage: vfio-consumer-test [-q] DEVICE-NAME|SYSFS-PATH [TEST...]\n");
 		return 2;
 	}
 	dev_name = argv[1];
+	if (strchr(dev_name, '/')) {
+		dev_path = dev_name;
+		dev_name = strrchr(dev_path, '/') + 1;
+	}
 	/* A single operation must not hang its caller: SIGALRM ends it. */
 	if (argc == 3 && !strncmp(argv[2], "op-", 3))
 		alarm(60);

@@ -29,6 +29,10 @@ for t in "$here"/t-*.sh; do
 	matches "$@" || continue
 	echo "vm: running $(basename "$t")"
 	T=$(basename "$t" .sh) sh "$t" || echo "FAIL: vm:$(basename "$t" .sh):exit-status"
+	if grep -q '^vfio_user_mdev ' /proc/modules; then
+		echo "FAIL: vm:$(basename "$t" .sh):left-mdev-module-loaded"
+		rmmod vfio_user_mdev 2>/dev/null
+	fi
 	if grep -q '^vfio_user ' /proc/modules; then
 		echo "FAIL: vm:$(basename "$t" .sh):left-module-loaded"
 		rmmod vfio_user 2>/dev/null
