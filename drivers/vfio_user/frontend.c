@@ -139,14 +139,17 @@ int vub_frontend_probe(struct vub_device *vd)
 		return vub_vfio_register_on(vd, &vd->dev);
 
 	/*
-	 * vub_mdev_unregister() unbinds every device before it clears
-	 * the ops, so they stay valid until our remove has run.
+	 * vub_mdev_unregister() sets "going", then unbinds every device
+	 * on the bus (waiting for the device lock, which we hold) before
+	 * it clears the ops: they stay valid through this attach and
+	 * until our remove has run.  No global lock is held while the
+	 * attach talks to the server.
 	 */
 	mutex_lock(&vub_mdev_lock);
 	ops = vub_mdev_going ? NULL : vub_mdev_ops;
+	mutex_unlock(&vub_mdev_lock);
 	if (ops)
 		ret = ops->attach(vd);
-	mutex_unlock(&vub_mdev_lock);
 	vd->frontend_attached = !ret;
 	return ret;
 }

@@ -10,7 +10,9 @@
 # the mdev; removing the vfio-user device while the mdev is open
 # signals REQ; a server kill breaks the mdev's device (ERR); unloading
 # vfio_user_mdev removes the mdevs and leaves the devices unbound, and
-# loading it again binds them.
+# loading it again binds them; the README's boot set-up (mdevctl define
+# --auto and its udev rule, run by systemd-udevd) starts the mdev when
+# the device is added.
 . "$(dirname "$0")/lib.sh"
 
 BUS=/sys/bus/vfio-user
@@ -166,6 +168,37 @@ wait $cpid
 check device-remove-req grep -q '^PASS: req-on-remove' $out
 check device-remove-mdev-gone test ! -e $m
 check device-remove-gone test ! -e $dev
+
+# ---- at boot: mdevctl define --auto and the README's udev rule ----------------
+# The rule is taken from the README, so that the README's text is what
+# runs.  /etc is read-only in the test VM: mdevctl's configuration
+# directory gets a tmpfs.
+U4=6f6b1e0c-2b8a-4c55-9e0e-26a000000004
+rule=$(grep '^ACTION=="change", SUBSYSTEM=="vfio-user", ENV{MDEV_STATE}' "$TOP/README.md")
+if [ -x /lib/systemd/systemd-udevd ] && command -v mdevctl >/dev/null 2>&1 &&
+	mount -t tmpfs tmp /etc/mdevctl.d; then
+	check boot-rule-in-readme test -n "$rule"
+	mkdir -p /run/udev/rules.d
+	echo "$rule" > /run/udev/rules.d/70-vfio-user-mdev.rules
+	mkdir -p /etc/mdevctl.d/scripts.d/callouts /etc/mdevctl.d/scripts.d/notifiers
+	mdevctl define -u $U4 -p boot0 -t vfio-user-pci --auto > $D/define.log 2>&1
+	check boot-define test $? = 0
+	sed 's/^/    mdevctl define: /' $D/define.log | head -n 5
+	check boot-defined test -e /etc/mdevctl.d/boot0/$U4
+	export SYSTEMD_IGNORE_CHROOT=1
+	/lib/systemd/systemd-udevd --daemon 2>$D/udevd.log
+	check boot-add wr $BUS/add "socket=$sock name=boot0 frontend=mdev"
+	udevadm settle -t 10
+	check boot-mdev-started waitfor 20 test -e /sys/bus/mdev/devices/$U4
+	check boot-mdevctl-list sh -c "mdevctl list | grep -q '^$U4 boot0 vfio-user-pci.*(defined)'"
+	check boot-remove wr $BUS/remove boot0
+	check boot-mdev-gone test ! -e /sys/bus/mdev/devices/$U4
+	udevadm control --exit
+	rm -f /run/udev/rules.d/70-vfio-user-mdev.rules
+	umount /etc/mdevctl.d
+else
+	skip boot-autostart "needs systemd-udevd and mdevctl"
+fi
 
 # ---- a bus device offers no mdev; the module default ---------------------------
 check add-bus wr $BUS/add "socket=$sock name=b0"
