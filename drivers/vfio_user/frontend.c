@@ -24,6 +24,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/vfio.h>
 
 #include "vub.h"
@@ -74,8 +75,11 @@ static int vub_param_set_frontend(const char *val,
 {
 	enum vub_frontend fe;
 
-	if (vub_frontend_parse(val, &fe))
+	if (vub_frontend_parse(val, &fe)) {
+		pr_err("%s=%.*s refused: bus or mdev\n",
+		       kp->name, (int)strcspn(val, "\n"), val);
 		return -EINVAL;
+	}
 	WRITE_ONCE(*(int *)kp->arg, fe);
 	return 0;
 }

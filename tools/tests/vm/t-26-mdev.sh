@@ -60,6 +60,7 @@ check add-bad-frontend-log sh -c "dmesg | grep -q 'add: frontend=pci: expected b
 check param-frontend-default test "$(cat /sys/module/vfio_user/parameters/frontend)" = bus
 r=$(wr /sys/module/vfio_user/parameters/frontend pci)
 check param-frontend-bad test "$r" = "Invalid argument"
+check param-frontend-bad-log sh -c "dmesg | grep -q 'vfio-user: frontend=pci refused: bus or mdev'"
 
 check insmod-mdev insmod "$MDEV_KO"
 

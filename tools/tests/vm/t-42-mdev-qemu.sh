@@ -7,6 +7,8 @@
 # vfio-pci,sysfsdev=/sys/bus/mdev/devices/UUID,x-balloon-allowed=on:
 # QEMU accepts ballooning for an mdev, which is true of the bridge (it
 # pins nothing in message DMA mode), and refuses it for the bus device.
+# Debian's libvirtd starts a domain with <hostdev type='mdev'
+# model='vfio-pci'> on the mdev (libvirt-mdev.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/qmp.sh"
 
@@ -46,6 +48,17 @@ qemu_remove() { wr $QDEV/remove 1; }
 . "$(dirname "$0")/qemu-body.sh"
 
 check type-available-after test "$(cat $BUS/devices/qm/mdev_supported_types/vfio-user-pci/available_instances)" = 1
+
+# ---- libvirt: a domain with <hostdev type='mdev'> reaches running ----------
+U2=6f6b1e0c-2b8a-4c55-9e0e-42a000000002
+if command -v libvirtd >/dev/null 2>&1 && command -v virsh >/dev/null 2>&1; then
+	check create-libvirt wr $BUS/devices/qm/mdev_supported_types/vfio-user-pci/create $U2
+	unshare -m sh "$(dirname "$0")/libvirt-mdev.sh" $U2 "$d" $BUS/devices/qm ||
+		fail libvirt-exit-status
+	check remove-libvirt-mdev wr /sys/bus/mdev/devices/$U2/remove 1
+else
+	skip libvirt "libvirtd or virsh not installed (make deps)"
+fi
 check remove-qm wr $BUS/remove qm
 
 # ---- the bus front-end: QEMU refuses ballooning (it may pin pages) ---------
