@@ -10,7 +10,9 @@
 # the mdev; removing the vfio-user device while the mdev is open
 # signals REQ; a server kill breaks the mdev's device (ERR); unloading
 # vfio_user_mdev removes the mdevs and leaves the devices unbound, and
-# loading it again binds them; the README's boot set-up (mdevctl define
+# loading it again binds them (unloading is refused while an mdev is
+# open); a socket= device with frontend=mdev waits for vfio_user_mdev;
+# the README's boot set-up (mdevctl define
 # --auto and its udev rule, run by systemd-udevd) starts the mdev when
 # the device is added.
 . "$(dirname "$0")/lib.sh"
@@ -215,6 +217,18 @@ check param-frontend-bus wr /sys/module/vfio_user/parameters/frontend bus
 # ---- unloading vfio_user_mdev removes the mdev, keeps the device --------------
 dev=$BUS/devices/m2
 check create-4 wr $dev/mdev_supported_types/vfio-user-pci/create $U1
+# Held open: the module is in use, unloading it is refused.
+out=$D/req3.log
+"$CONSUMER/vfio-consumer-test" /sys/bus/mdev/devices/$U1 req-on-remove > $out 2>&1 &
+cpid=$!
+i=0
+while ! grep -q WAITING $out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check rmmod-mdev-open-refused sh -c '! rmmod vfio_user_mdev 2>/dev/null'
+check rmmod-mdev-open-kept test -e /sys/bus/mdev/devices/$U1
+check mdev-remove-open wr /sys/bus/mdev/devices/$U1/remove 1
+wait $cpid
+check mdev-remove-open-req grep -q '^PASS: req-on-remove' $out
+check create-4b wr $dev/mdev_supported_types/vfio-user-pci/create $U1
 check rmmod-mdev-in-use sh -c '! rmmod vfio_user 2>/dev/null'
 check rmmod-mdev rmmod vfio_user_mdev
 check rmmod-mdev-gone test ! -e /sys/bus/mdev/devices/$U1
@@ -228,4 +242,16 @@ run_consumer /sys/bus/mdev/devices/$U2 config
 # Module exit order: vfio_user_mdev first (it uses vfio_user).
 check rmmod-mdev-2 rmmod vfio_user_mdev
 check rmmod unload_module
+
+# ---- socket= at load time, frontend=mdev: the device waits ------------------
+check param-insmod load_module socket="$sock" frontend=mdev
+dev=$BUS/devices/vfio-user0
+check param-dev-frontend test "$(cat $dev/frontend)" = mdev
+check param-dev-unbound test ! -e $dev/driver
+check param-dev-waiting-log sh -c "dmesg | grep 'vfio-user vfio-user0: ' | grep -q 'frontend=mdev: waiting for vfio_user_mdev to be loaded'"
+check param-insmod-mdev insmod "$MDEV_KO"
+check param-dev-bound waitfor 5 test -e $dev/mdev_supported_types/vfio-user-pci
+check param-create wr $dev/mdev_supported_types/vfio-user-pci/create $U3
+check param-rmmod-mdev rmmod vfio_user_mdev
+check param-rmmod unload_module
 stop_server
