@@ -108,8 +108,30 @@ paths_check() {
 	fi
 }
 
+# vfio_user_mdev.ko is built where the kernel has CONFIG_VFIO_MDEV, and
+# vfio_user.ko alone, depending on no mdev symbol, where it has not
+# (the option unset on make's command line).
+mdev_split_check() {
+	local b=$top/.build
+	if [ ! -e "$b/$abi/vfio_user_mdev.ko" ] ||
+	   modinfo -F depends "$b/$abi/vfio_user.ko" | grep -q mdev; then
+		say "FAIL: build:mdev-module: no vfio_user_mdev.ko for $abi, or vfio_user.ko needs mdev"
+		return
+	fi
+	rm -f "$b/no-mdev/"*.ko
+	if scripts/build-in.sh no-mdev "/usr/src/linux-headers-$abi" W=1 \
+		CONFIG_VFIO_MDEV= >>"$log" 2>&1 &&
+	   [ -e "$b/no-mdev/vfio_user.ko" ] &&
+	   [ ! -e "$b/no-mdev/vfio_user_mdev.ko" ]; then
+		say "PASS: build:without-mdev"
+	else
+		say "FAIL: build:without-mdev: vfio_user.ko alone did not build (see $log)"
+	fi
+}
+
 lane_check_build() {
 	build_one "$abi" "/usr/src/linux-headers-$abi"
+	mdev_split_check
 	kdoc_check
 	paths_check
 	local h

@@ -95,7 +95,7 @@ static void vub_bus_remove(struct device *dev)
 	vub_frontend_remove(vd);
 }
 
-struct bus_type vub_bus = {
+static struct bus_type vub_bus = {
 	.name = "vfio-user",
 	.match = vub_bus_match,
 	.probe = vub_bus_probe,
@@ -109,6 +109,18 @@ static struct device_driver vub_driver = {
 	.suppress_bind_attrs = true,
 	.probe_type = PROBE_FORCE_SYNCHRONOUS,
 };
+
+/* For frontend.c: bind devices that wait for vfio_user_mdev. */
+int vub_bus_rescan(void)
+{
+	return bus_rescan_devices(&vub_bus);
+}
+
+/* For frontend.c: call @fn for every device on the bus. */
+int vub_bus_for_each(int (*fn)(struct device *dev, void *data))
+{
+	return bus_for_each_dev(&vub_bus, NULL, NULL, fn);
+}
 
 /* ---- devices ----------------------------------------------------------- */
 

@@ -196,7 +196,7 @@ int vub_mdev_register(const struct vub_mdev_ops *ops)
 	vub_mdev_ops = ops;
 	mutex_unlock(&vub_mdev_lock);
 	/* A device that does not attach stays unbound; not our failure. */
-	if (bus_rescan_devices(&vub_bus))
+	if (vub_bus_rescan())
 		pr_warn("mdev: some devices could not be bound\n");
 	return 0;
 }
@@ -232,7 +232,7 @@ void vub_mdev_unregister(const struct vub_mdev_ops *ops)
 	mutex_unlock(&vub_mdev_lock);
 
 	/* Probes from now on fail; a probe in flight finishes first. */
-	bus_for_each_dev(&vub_bus, NULL, NULL, vub_mdev_unbind);
+	vub_bus_for_each(vub_mdev_unbind);
 
 	mutex_lock(&vub_mdev_lock);
 	vub_mdev_ops = NULL;

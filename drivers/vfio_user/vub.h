@@ -399,7 +399,8 @@ void vub_debugfs_remove(struct vub_device *vd);
 
 /* ---- front-ends (frontend.c; the mdev one is vfio_user_mdev.ko) ----- */
 
-extern struct bus_type vub_bus;
+int vub_bus_rescan(void);
+int vub_bus_for_each(int (*fn)(struct device *dev, void *data));
 extern int vub_default_frontend;
 
 /**
