@@ -5,8 +5,9 @@
 # `info pci`, BARs and the BAR2 mmap in `info mtree`, clean quit, REQ
 # unplug on removal of the mdev) with -device
 # vfio-pci,sysfsdev=/sys/bus/mdev/devices/UUID,x-balloon-allowed=on:
-# QEMU accepts ballooning for an mdev, which is true of the bridge (it
-# pins nothing in message DMA mode), and refuses it for the bus device.
+# QEMU accepts ballooning for an mdev, which is true of the bridge with
+# dma=message, the default (it pins nothing), and refuses it for the bus
+# device.
 # Debian's libvirtd starts a domain with <hostdev type='mdev'
 # model='vfio-pci'> on the mdev (libvirt-mdev.sh).
 . "$(dirname "$0")/lib.sh"
