@@ -9,12 +9,14 @@
 #     tools/vm/kernel.sh) and the newest 6.12 headers for build checks;
 #   - qemu, busybox, kmod, cpio for the VM runner;
 #   - linux-source-6.1 and the kernel build tools for KUnit on UML;
-#   - clang and its runtime for the libFuzzer harnesses.
+#   - clang and its runtime for the libFuzzer harnesses;
+#   - dkms, debhelper (dh-dkms) and lintian for the Debian packages.
 set -eu
 
 pkgs="linux-headers-amd64 qemu-system-x86 busybox-static kmod cpio
 	linux-source-6.1 gcc make flex bison bc libelf-dev libssl-dev dwarves
-	zstd rsync python3 clang libclang-rt-14-dev socat"
+	zstd rsync python3 clang libclang-rt-14-dev socat
+	dkms dh-dkms debhelper dpkg-dev fakeroot lintian"
 
 missing=
 for p in $pkgs; do
