@@ -46,7 +46,7 @@ cd "$top"
 mkdir -p results
 log=results/check.log
 : > "$log"
-lanes=${*:-check-build server-test fuzz-smoke kunit vm-test vm-6.12 vm-7.x}
+lanes=${*:-check-build server-test fuzz-smoke kunit vm-test vm-6.12 vm-7.x pkg}
 abi=$(scripts/abi.sh)
 start=$(date +%s)
 # The subset of the VM tests for the other kernels: bring-up (t-00, and
