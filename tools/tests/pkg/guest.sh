@@ -79,7 +79,8 @@ if [ "$what" = dkms ]; then
 	mkdir -p /run/vfio-user
 	rm -f /run/vfio-user/pkg1.sock
 	# Start before the server exists: the command must wait for it.
-	env $env WAIT=30 $start > /tmp/unit-start.log 2>&1 &
+	# OPTIONS (from /etc/vfio-user/NAME.conf) are more keys for "add".
+	env $env WAIT=30 OPTIONS=timeout_ms=5000 $start > /tmp/unit-start.log 2>&1 &
 	spid=$!
 	sleep 2
 	check waits-for-socket sh -c "kill -0 $spid 2>/dev/null && [ ! -e /sys/bus/vfio-user/devices/pkg1 ]"
@@ -88,6 +89,7 @@ if [ "$what" = dkms ]; then
 	check start-status test $? = 0
 	cat /tmp/unit-start.log
 	check device-ready test "$(cat /sys/bus/vfio-user/devices/pkg1/state 2>/dev/null)" = ready
+	check options test "$(cat /sys/bus/vfio-user/devices/pkg1/timeout_ms 2>/dev/null)" = 5000
 	check smoke smoke pkg1
 	env $env $stop
 	check stop-status test $? = 0
