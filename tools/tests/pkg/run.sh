@@ -188,5 +188,7 @@ if [ -n "$kver" ]; then
 	else
 		fail make-install "see $blog"
 	fi
+else
+	skip make-install "no kernel installed here with image and headers"
 fi
 exit $FAILED
