@@ -9,6 +9,10 @@
 #                          smoke, VM tests; last line "N passed, N failed"
 #   make demo              boot a VM and show the bridge at work
 #   make kunit | vm-test | check-build | fuzz | bench
+#   make vm-6.12 | vm-7.x  a VM test subset on Debian's 6.12 / 7.x kernels
+#   make pkg               build the Debian packages, install, boot, purge
+#   make check-matrix      the whole VM suite on Debian 6.1, 6.12 and 7.x
+#   make deb               build the Debian packages (../vfio-user*.deb)
 #   make check-debug       the VM tests on a KASAN/lockdep/kmemleak kernel
 #   make qemu-backports    QEMU 10 for t-51 into .build/ (check, vm-test do it)
 #
@@ -60,8 +64,14 @@ tools:
 check: deps
 	tools/check.sh
 
-check-build kunit vm-test fuzz-smoke server-test: deps
+check-build kunit vm-test fuzz-smoke server-test vm-6.12 vm-7.x pkg: deps
 	tools/check.sh $@
+
+check-matrix: deps
+	VUB_MATRIX=full tools/check.sh check-build vm-test vm-6.12 vm-7.x
+
+deb:
+	dpkg-buildpackage -b -us -uc
 
 # The VM tests on the KASAN/lockdep/kmemleak kernel (tools/vm/debug-kernel.sh).
 check-debug: deps
@@ -72,7 +82,7 @@ check-debug: deps
 qemu-backports: deps
 	-tools/vm/qemu-backports.sh
 
-check vm-test check-debug: qemu-backports
+check vm-test check-debug check-matrix: qemu-backports
 
 demo: deps
 	tools/demo.sh
@@ -85,4 +95,4 @@ fuzz: deps
 
 .PHONY: all modules conftest install clean deps tools check check-build \
 	kunit vm-test fuzz-smoke server-test check-debug demo bench fuzz \
-	qemu-backports
+	qemu-backports vm-6.12 vm-7.x pkg check-matrix deb

@@ -10,13 +10,15 @@
 #   - qemu, busybox, kmod, cpio for the VM runner;
 #   - linux-source-6.1 and the kernel build tools for KUnit on UML;
 #   - clang and its runtime for the libFuzzer harnesses;
-#   - mdevctl and libvirt's daemon and QEMU driver for the mdev tests.
+#   - mdevctl and libvirt's daemon and QEMU driver for the mdev tests;
+#   - dkms, debhelper (dh-dkms) and lintian for the Debian packages.
 set -eu
 
 pkgs="linux-headers-amd64 qemu-system-x86 busybox-static kmod cpio
 	linux-source-6.1 gcc make flex bison bc libelf-dev libssl-dev dwarves
 	zstd rsync python3 clang libclang-rt-14-dev socat
-	mdevctl libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients"
+	mdevctl libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+	dkms dh-dkms debhelper dpkg-dev fakeroot lintian"
 
 missing=
 for p in $pkgs; do

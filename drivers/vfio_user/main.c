@@ -19,7 +19,10 @@
 
 #include "vub.h"
 
-#define VFIO_USER_DRV_VERSION	"0.1.0"
+/* Kbuild passes it, from debian/changelog (or the DKMS dkms.conf). */
+#ifndef VFIO_USER_DRV_VERSION
+#error "VFIO_USER_DRV_VERSION must come from Kbuild"
+#endif
 
 static char *vub_param_socket;
 module_param_named(socket, vub_param_socket, charp, 0444);

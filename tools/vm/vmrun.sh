@@ -12,8 +12,11 @@
 # when the guest never finished (crash, panic, timeout).
 #
 #   -a ABI      Debian kernel ABI (default: linux-headers-amd64's)
-#   -k KROOT    kernel root with boot/ and lib/modules/ (instead of -a)
-#   -i IMAGE    kernel image (default KROOT/boot/vmlinuz-KVER)
+#   -k KROOT    kernel root with boot/ and lib/modules/ (instead of -a);
+#               "-k / -r RELEASE" boots a kernel installed on the host
+#               with its own /lib/modules/RELEASE (DKMS, make install)
+#   -r RELEASE  the release under KROOT/lib/modules (default: the only one)
+#   -i IMAGE    kernel image (default KROOT/boot/vmlinuz-RELEASE)
 #   -w WORKDIR  writable share (default: the repository)
 #   -t SECONDS  timeout (default 600)
 #   -m MiB      memory (default 2048), -s N vCPUs (default 2)
@@ -22,11 +25,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-abi= kroot= image= work=$top timeout=600 mem=2048 smp=2 dmesg_copy= append=
-while getopts a:k:i:w:t:m:s:l:A: o; do
+abi= kroot= kver= image= work=$top timeout=600 mem=2048 smp=2 dmesg_copy= append=
+while getopts a:k:r:i:w:t:m:s:l:A: o; do
 	case $o in
 	a) abi=$OPTARG ;;
 	k) kroot=$OPTARG ;;
+	r) kver=$OPTARG ;;
 	i) image=$OPTARG ;;
 	w) work=$(cd "$OPTARG" && pwd) ;;
 	t) timeout=$OPTARG ;;
@@ -34,7 +38,7 @@ while getopts a:k:i:w:t:m:s:l:A: o; do
 	s) smp=$OPTARG ;;
 	l) dmesg_copy=$OPTARG ;;
 	A) append=$OPTARG ;;
-	*) sed -n '4,23s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '4,27s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -42,7 +46,8 @@ shift $((OPTIND - 1))
 [ $# -gt 0 ] || { echo "vmrun.sh: no command" >&2; exit 2; }
 
 [ -n "$kroot" ] || kroot=$("$here/kernel.sh" $abi)
-kver=$(ls "$kroot/lib/modules" | head -n 1)
+[ -n "$kver" ] || kver=$(ls "$kroot/lib/modules" | head -n 1)
+[ -d "$kroot/lib/modules/$kver" ] || { echo "vmrun.sh: no $kroot/lib/modules/$kver" >&2; exit 2; }
 [ -n "$image" ] || image=$kroot/boot/vmlinuz-$kver
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/vfio-user
@@ -60,7 +65,7 @@ rc=0
 timeout "$timeout" qemu-system-x86_64 -machine q35 -accel tcg -cpu max \
 	-m "$mem" -smp "$smp" -nodefaults -no-user-config -display none \
 	-serial stdio -no-reboot -kernel "$image" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic vmwork=$work vmrun=$run vmkmods=$kroot/lib/modules/$kver${append:+ $append}" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic vmwork=$work vmrun=$run vmkmods=${kroot%/}/lib/modules/$kver${append:+ $append}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$work",mount_tag=work,security_model=none,multidevs=remap \
 	</dev/null >"$run/console.log" 2>&1 || rc=$?

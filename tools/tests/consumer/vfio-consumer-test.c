@@ -2513,7 +2513,8 @@ static void test_reset_kill(void)
 	setter = fork();
 	if (!setter) {
 		set_eventfds(VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd);
-		write(done[1], "x", 1);
+		if (write(done[1], "x", 1) != 1)
+			_exit(1);
 		_exit(0);
 	}
 	sleep(1);		/* SET_IRQS is waiting behind the reset */
