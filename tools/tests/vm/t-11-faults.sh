@@ -221,9 +221,9 @@ check errno-next-ok rd
 check errno-remove wr $BUS/remove $DEV
 stop_server
 
-# The server exits between requests (bring-up is 16 messages: VERSION,
-# DEVICE_GET_INFO, 9 regions, 5 irq indexes).
-steady exit-after:18 || fail exit-add
+# The server exits between requests (bring-up is 18 messages: VERSION,
+# DEVICE_GET_INFO, 9 regions, 2 io fds (BAR0, BAR2), 5 irq indexes).
+steady exit-after:20 || fail exit-add
 rd >/dev/null
 rd >/dev/null
 sleep 0.5
