@@ -130,7 +130,7 @@ struct vub_device {
 	struct vfio_user_irq_info *irqs;	/* info.num_irqs entries */
 	/* DMA windows the server accepted cover [0, dma_end) (dma.c). */
 	u64 dma_end;
-	/* The server's ioeventfds (ioeventfd.c), sorted by region, offset. */
+	/* The server's ioeventfds (ioeventfd.c), fixed after bring-up. */
 	struct vub_ioeventfd *ioeventfds;
 	unsigned int nr_ioeventfds;
 

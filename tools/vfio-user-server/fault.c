@@ -134,6 +134,8 @@ static const struct fault_def defs[VUS_F_NR] = {
 		"from the Nth on, answer failed NO_REPLY commands with an error reply" },
 	[VUS_F_NOREPLY_ACK] = { "noreply-ack", -1,
 		"answer the Nth successful NO_REPLY command (a protocol violation)" },
+	[VUS_F_BAR0_IO] = { "bar0-io", VFIO_USER_REGION_READ,
+		"config space: BAR0 is an I/O BAR (bit 0 set; it still works)" },
 };
 
 struct fault_state {

@@ -57,20 +57,22 @@ int vus_ioeventfd_pollfds(struct pollfd *p, int max)
 	return 2;
 }
 
-void vus_ioeventfd_poll(void)
+void vus_ioeventfd_poll(const struct pollfd *p)
 {
 	struct vus_dev *d = vus_io_dev;
 	uint64_t n;
 
 	if (!d)
 		return;
-	if (read(d->notify_efd, &n, sizeof(n)) == sizeof(n) && n) {
+	if (p[0].revents && read(d->notify_efd, &n, sizeof(n)) == sizeof(n) &&
+	    n) {
 		n = n > UINT32_MAX ? UINT32_MAX : n;
 		vus_dbg("NOTIFY ioeventfd: %llu", (unsigned long long)n);
 		d->notify_via_fd += n;
 		vus_notify(d, VUB_SAMPLE_NOTIFY_VALUE, n);
 	}
-	if (read(d->kick_efd, &n, sizeof(n)) == sizeof(n) && n) {
+	if (p[1].revents && read(d->kick_efd, &n, sizeof(n)) == sizeof(n) &&
+	    n) {
 		vus_dbg("KICK ioeventfd: %llu", (unsigned long long)n);
 		d->kick_count += n;
 	}

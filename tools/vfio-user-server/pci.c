@@ -58,6 +58,9 @@ static void cfg_init(struct vus_dev *d)
 	c[0x0e] = 0;			/* header type 0 */
 	/* BAR0: 32-bit memory, not prefetchable. */
 	put32(c + CFG_BAR0, 0);
+	/* bar0-io: BAR0 claims to be an I/O BAR (writes must not be posted). */
+	if (vus_fault_armed(VUS_F_BAR0_IO))
+		put32(c + CFG_BAR0, 1);
 	/* BAR2: 64-bit prefetchable memory. */
 	put32(c + CFG_BAR0 + 8, 0x0c);
 	put16(c + 0x2c, VUB_SAMPLE_SUBSYS_VENDOR_ID);

@@ -96,7 +96,7 @@ static int wait_readable(int fd, int timeout_ms)
 		n = 1 + vus_ioeventfd_pollfds(p + 1, 2);
 		r = poll(p, n, slice);
 		if (r > 0 && n > 1 && (p[1].revents | p[2].revents))
-			vus_ioeventfd_poll();
+			vus_ioeventfd_poll(p + 1);
 		if (r > 0 && p[0].revents)
 			return 1;
 		if (r > 0)

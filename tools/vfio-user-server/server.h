@@ -179,7 +179,7 @@ int vus_ioeventfd_init(struct vus_dev *d);
 void vus_notify(struct vus_dev *d, uint32_t val, uint32_t n);
 void vus_ioeventfd_reset(struct vus_dev *d);
 int vus_ioeventfd_pollfds(struct pollfd *p, int max);
-void vus_ioeventfd_poll(void);
+void vus_ioeventfd_poll(const struct pollfd *p);
 extern struct vus_dev *vus_io_dev;
 
 /* dma.c */
@@ -293,6 +293,7 @@ enum vus_fault_id {
 	VUS_F_IO_FDS_ERROR,
 	VUS_F_NOREPLY_ERRORS,
 	VUS_F_NOREPLY_ACK,
+	VUS_F_BAR0_IO,
 	VUS_F_NR,
 };
 

@@ -115,6 +115,7 @@ expect() {
 	io-fds-*) WANT=OK WSTATE=ready ;;
 	# Only posted writes get these; the matrix posts none (t-21 does).
 	noreply-errors | noreply-ack) WANT=OK WSTATE=ready ;;
+	bar0-io) WANT=OK WSTATE=ready ;;	# only changes posting (t-21)
 	*) WANT=EPROTO WSTATE=broken ;;	# malformed replies and requests
 	esac
 	case "$1:$2" in
@@ -128,7 +129,7 @@ expect() {
 		# and refuses a bigger msg_size before reading the payload.
 		truncated-reply) WANT=EPROTO ;;
 		bar2-sealed | bar2-future-sealed | bar2-rdonly) WSTATE=ready ;;
-		io-fds-* | noreply-errors | noreply-ack) WSTATE=ready ;;
+		io-fds-* | noreply-errors | noreply-ack | bar0-io) WSTATE=ready ;;
 		esac ;;
 	esac
 }

@@ -86,6 +86,13 @@ check posted-dead-broken test "$(attr state)" = broken
 wr $BUS/remove $DEV
 SERVER_PID=
 
+# An I/O BAR is never posted to, whatever the setting.
+check posted-io-dev dev bar0-io
+wr "$BUS/devices/$DEV/posted_writes" 1
+run_consumer $DEV posted-burst
+check posted-io-none test "$(attr stats/posted_writes)" = 0
+gone
+
 # The module parameter sets the default (devices without mappable
 # regions only; the sample's BAR2 is mappable, so it stays off here).
 check posted-param-off wr /sys/module/vfio_user/parameters/posted_writes N
