@@ -291,7 +291,8 @@ static int vub_read_chunk(struct vub_device *vd, u32 index, u64 off, u32 n,
 /*
  * Is BAR @index a memory BAR?  Bit 0 of its config space register,
  * read from the server at the first write and remembered (the BAR type
- * is hardwired in PCI; a failed read means "do not post", for good).
+ * is hardwired in PCI); after a failed read that write is not posted
+ * and the next one asks again.
  */
 static bool vub_bar_is_mem(struct vub_device *vd, u32 index)
 {
@@ -305,18 +306,20 @@ static bool vub_bar_is_mem(struct vub_device *vd, u32 index)
 	if (kind != VUB_BAR_UNKNOWN)
 		return kind == VUB_BAR_MEM;
 	cfg = vub_vfio_region(vd, VFIO_PCI_CONFIG_REGION_INDEX);
-	kind = VUB_BAR_OTHER;
-	if (cfg && (cfg->flags & VFIO_USER_REGION_INFO_FLAG_READ) &&
-	    cfg->size >= PCI_BASE_ADDRESS_5 + sizeof(u32) &&
-	    vub_read_chunk(vd, VFIO_PCI_CONFIG_REGION_INDEX,
-			   PCI_BASE_ADDRESS_0 + index * sizeof(u32),
-			   sizeof(u32), buf, &data) == sizeof(u32)) {
-		memcpy(&bar, data, sizeof(bar));
-		if (!(le32_to_cpu(bar) & PCI_BASE_ADDRESS_SPACE_IO))
-			kind = VUB_BAR_MEM;
+	if (!cfg || !(cfg->flags & VFIO_USER_REGION_INFO_FLAG_READ) ||
+	    cfg->size < PCI_BASE_ADDRESS_5 + sizeof(u32)) {
+		WRITE_ONCE(vd->bar_kind[index], VUB_BAR_OTHER);
+		return false;
 	}
-	if (vub_state(vd) == VUB_STATE_READY)
-		WRITE_ONCE(vd->bar_kind[index], kind);
+	/* A failed read (a signal, a broken device) is not remembered. */
+	if (vub_read_chunk(vd, VFIO_PCI_CONFIG_REGION_INDEX,
+			   PCI_BASE_ADDRESS_0 + index * sizeof(u32),
+			   sizeof(u32), buf, &data) != sizeof(u32))
+		return false;
+	memcpy(&bar, data, sizeof(bar));
+	kind = le32_to_cpu(bar) & PCI_BASE_ADDRESS_SPACE_IO ? VUB_BAR_OTHER :
+							      VUB_BAR_MEM;
+	WRITE_ONCE(vd->bar_kind[index], kind);
 	return kind == VUB_BAR_MEM;
 }
 
