@@ -224,7 +224,7 @@ static int bu_xfer_opt(struct vub_bu *bu, u16 cmd, const void *req,
 		vub_cmd_name(cmd), plen, bu->nr_files + bu->extra_fds);
 	atomic64_inc(&vd->stats.replies);
 	if (srv_errno && srv_err) {
-		atomic64_inc(&vd->stats.errors);
+		/* Optional command the server lacks: not counted in errors. */
 		*srv_err = srv_errno;
 		return 0;
 	}
