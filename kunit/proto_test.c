@@ -1441,6 +1441,192 @@ static void proto_test_null_err(struct kunit *test)
 			-EPROTO);
 }
 
+
+/* ---- DEVICE_GET_REGION_IO_FDS ---------------------------------------- */
+
+struct iof_case {
+	const char *name;
+	void (*build)(struct vfio_user_region_io_fds_reply *r);
+	size_t trim;		/* bytes cut off the end */
+	u32 nr_fds;
+	int ret;
+	const char *msg;
+	u32 count;
+};
+
+#define IOF_MAX	(sizeof(struct vfio_user_region_io_fds_reply) + \
+		 (VUB_MAX_IO_FDS + 1) * sizeof(struct vfio_user_sub_region_ioeventfd))
+
+/* Two 4-byte ioeventfds of region 0 (4 KiB), one with a data match. */
+static void iof_two(struct vfio_user_region_io_fds_reply *r)
+{
+	r->count = 2;
+	r->argsz = sizeof(*r) + 2 * sizeof(r->sub_regions[0]);
+	r->sub_regions[0].offset = 0x70;
+	r->sub_regions[0].size = 4;
+	r->sub_regions[0].flags = VUB_IOEVENTFD_DATAMATCH;
+	r->sub_regions[0].datamatch = 1;
+	r->sub_regions[1].offset = 0x84;
+	r->sub_regions[1].size = 4;
+	r->sub_regions[1].fd_index = 1;
+}
+
+static void iof_none(struct vfio_user_region_io_fds_reply *r)
+{
+	r->argsz = sizeof(*r);
+}
+
+static void iof_overlap(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->sub_regions[1].offset = 0x72;
+}
+
+static void iof_same_reg(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->sub_regions[1].offset = 0x70;
+	r->sub_regions[1].flags = VUB_IOEVENTFD_DATAMATCH;
+	r->sub_regions[1].datamatch = 2;
+}
+
+static void iof_same_data(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_same_reg(r);
+	r->sub_regions[1].datamatch = 1;
+}
+
+static void iof_size16(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->sub_regions[0].size = 16;
+}
+
+static void iof_outside(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->sub_regions[1].offset = 0xffe;
+}
+
+static void iof_fd_index(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->sub_regions[1].fd_index = 2;
+}
+
+static void iof_pio(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->sub_regions[1].flags = 2;	/* KVM_IOEVENTFD_FLAG_PIO */
+}
+
+static void iof_type(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->sub_regions[1].type = 3;
+}
+
+static void iof_shadow(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->sub_regions[1].type = VFIO_USER_IO_FD_TYPE_IOEVENTFD_SHADOW;
+}
+
+static void iof_wide_data(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->sub_regions[0].datamatch = 0x100000000ULL;
+}
+
+static void iof_too_many(struct vfio_user_region_io_fds_reply *r)
+{
+	u32 i;
+
+	r->count = VUB_MAX_IO_FDS + 1;
+	r->argsz = sizeof(*r) + r->count * sizeof(r->sub_regions[0]);
+	for (i = 0; i < r->count; i++) {
+		r->sub_regions[i].offset = 8 * i;
+		r->sub_regions[i].size = 4;
+	}
+}
+
+static void iof_header_only(struct vfio_user_region_io_fds_reply *r)
+{
+	r->count = 17;
+	r->argsz = sizeof(*r) + 17 * sizeof(r->sub_regions[0]);
+}
+
+static void iof_index(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->index = 1;
+}
+
+static void iof_flags(struct vfio_user_region_io_fds_reply *r)
+{
+	iof_two(r);
+	r->flags = 1;
+}
+
+static const struct iof_case iof_cases[] = {
+	{ "two", iof_two, 0, 2, 0, NULL, 2 },
+	{ "none", iof_none, 0, 0, 0, NULL, 0 },
+	{ "same register, two values", iof_same_reg, 0, 2, 0, NULL, 2 },
+	{ "shadow: valid, caller skips", iof_shadow, 0, 2, 0, NULL, 2 },
+	{ "overlap", iof_overlap, 0, 2, -EPROTO, "overlapping io fds" },
+	{ "same register, same value", iof_same_data, 0, 2, -EPROTO,
+	  "overlapping io fds" },
+	{ "size 16", iof_size16, 0, 2, -EPROTO, "io fd size not 1, 2, 4 or 8" },
+	{ "outside", iof_outside, 0, 2, -EPROTO, "io fd outside the region" },
+	{ "fd index", iof_fd_index, 0, 2, -EPROTO,
+	  "fd_index beyond the fds received" },
+	{ "fewer fds", iof_two, 0, 1, -EPROTO,
+	  "fd_index beyond the fds received" },
+	{ "pio flag", iof_pio, 0, 2, -EPROTO, "unsupported io fd flags" },
+	{ "unknown type", iof_type, 0, 2, -EPROTO, "unknown io fd type" },
+	{ "wide data match", iof_wide_data, 0, 2, -EPROTO,
+	  "data match wider than the size" },
+	{ "17 entries", iof_too_many, 0, 2, -EPROTO,
+	  "more io fds than the bridge supports" },
+	{ "17, header only", iof_header_only,
+	  17 * sizeof(struct vfio_user_sub_region_ioeventfd), 0, -EPROTO,
+	  "more io fds than the bridge supports" },
+	{ "truncated", iof_two, 8, 2, -EPROTO,
+	  "reply size does not match the count" },
+	{ "index", iof_index, 0, 2, -EPROTO, "region index mismatch" },
+	{ "flags", iof_flags, 0, 2, -EPROTO, "flags not zero" },
+};
+
+DESC_FN(iof_case);
+KUNIT_ARRAY_PARAM(iof, iof_cases, iof_case_desc);
+
+static void proto_test_io_fds(struct kunit *test)
+{
+	const struct iof_case *c = test->param_value;
+	struct vfio_user_region_io_fds_reply *r;
+	struct vub_io_fd out[VUB_MAX_IO_FDS];
+	struct vub_err err = { };
+	size_t len;
+	u32 count = 99;
+
+	r = kunit_kzalloc(test, IOF_MAX, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	c->build(r);
+	len = sizeof(*r) + r->count * sizeof(r->sub_regions[0]) - c->trim;
+	expect_err(test, vub_check_region_io_fds(0, VUB_IO_FDS_ARGSZ, r, len,
+						 0x1000, c->nr_fds, out,
+						 &count, &err),
+		   c->ret, &err, c->msg);
+	KUNIT_EXPECT_EQ(test, count, c->ret ? 0 : c->count);
+	if (!c->ret && c->count == 2) {
+		KUNIT_EXPECT_EQ(test, out[0].offset, 0x70ULL);
+		KUNIT_EXPECT_TRUE(test, out[0].datamatch);
+		KUNIT_EXPECT_EQ(test, out[1].fd_index, 1U);
+	}
+	if (c->ret)
+		KUNIT_EXPECT_LE(test, err.offset, len);
+}
+
 static struct kunit_case proto_test_cases[] = {
 	KUNIT_CASE_PARAM(proto_test_version, ver_gen_params),
 	KUNIT_CASE(proto_test_version_short),
@@ -1464,6 +1650,7 @@ static struct kunit_case proto_test_cases[] = {
 	KUNIT_CASE(proto_test_dma_unmap_reply),
 	KUNIT_CASE(proto_test_cmd_name),
 	KUNIT_CASE(proto_test_null_err),
+	KUNIT_CASE_PARAM(proto_test_io_fds, iof_gen_params),
 	{}
 };
 

@@ -40,10 +40,11 @@
 
 #include "compat.h"
 #include "conn.h"
+#include "ioeventfd.h"
 #include "trace.h"
 
 #define HDR_SIZE	sizeof(struct vfio_user_header)
-#define BU_MAX_FDS	8	/* kept per reply; more are closed */
+#define BU_MAX_FDS	VUB_MAX_IO_FDS	/* kept per reply; more are closed */
 #define BU_BUF_SIZE	VUB_REGION_INFO_MAX_ARGSZ
 
 struct vub_bu {
@@ -158,8 +159,8 @@ static int bu_recv(struct vub_bu *bu, void *buf, size_t len)
  * One bring-up transaction.  Returns the reply payload length, or
  * -errno; the reply's fds are in bu->files.
  */
-static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
-		   size_t reply_max)
+static int bu_xfer_opt(struct vub_bu *bu, u16 cmd, const void *req,
+		       size_t len, size_t reply_max, int *srv_err)
 {
 	struct vub_device *vd = bu->vd;
 	struct vfio_user_header h = {
@@ -222,6 +223,11 @@ static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
 	dev_dbg(&vd->dev, "bring-up: %s reply, %zu bytes, %u fds\n",
 		vub_cmd_name(cmd), plen, bu->nr_files + bu->extra_fds);
 	atomic64_inc(&vd->stats.replies);
+	if (srv_errno && srv_err) {
+		atomic64_inc(&vd->stats.errors);
+		*srv_err = srv_errno;
+		return 0;
+	}
 	if (srv_errno) {
 		atomic64_inc(&vd->stats.errors);
 		dev_err(&vd->dev, "server failed %s with error %d (%pe)\n",
@@ -229,6 +235,12 @@ static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
 		return -EPROTO;
 	}
 	return plen;
+}
+
+static int bu_xfer(struct vub_bu *bu, u16 cmd, const void *req, size_t len,
+		   size_t reply_max)
+{
+	return bu_xfer_opt(bu, cmd, req, len, reply_max, NULL);
 }
 
 /* @index: region or irq index, or -1. */
@@ -393,6 +405,52 @@ static int bu_region(struct vub_bu *bu, u32 index)
 	return 0;
 }
 
+/*
+ * The region's io fds (ioeventfd.c).  Optional: an error reply, or a
+ * reply that is wrong in any way, leaves the region without them (with
+ * a log line for the latter); only a broken connection fails bring-up.
+ */
+static int bu_io_fds(struct vub_bu *bu, u32 index)
+{
+	struct vub_device *vd = bu->vd;
+	struct vfio_user_region_io_fds_request req;
+	struct vub_io_fd io[VUB_MAX_IO_FDS];
+	struct vub_err err = {};
+	int ret, srv_err = 0;
+	u32 count = 0;
+
+	if (!vub_ioeventfd_wanted(vd, index))
+		return 0;
+	ret = bu_xfer_opt(bu, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &req,
+			  vub_build_region_io_fds(&req, index, VUB_IO_FDS_ARGSZ),
+			  VUB_IO_FDS_ARGSZ, &srv_err);
+	if (ret < 0)
+		return ret;
+	if (srv_err) {
+		dev_dbg(&vd->dev, "region %u: no io fds (server error %d)\n",
+			index, srv_err);
+		bu_drop_files(bu, true);
+		return 0;
+	}
+	if (bu->extra_fds) {
+		dev_warn(&vd->dev, "region %u: io fds rejected: %u fds, at most %u; writes go as messages\n",
+			 index, bu->nr_files + bu->extra_fds, BU_MAX_FDS);
+		bu_drop_files(bu, true);
+		return 0;
+	}
+	if (vub_check_region_io_fds(index, VUB_IO_FDS_ARGSZ, bu->buf, ret,
+				    vd->regions[index].size, bu->nr_files, io,
+				    &count, &err)) {
+		dev_warn(&vd->dev, "region %u: io fds rejected: %s (offset %zu); writes go as messages\n",
+			 index, err.msg ?: "?", err.offset);
+		bu_drop_files(bu, true);
+		return 0;
+	}
+	ret = vub_ioeventfd_add(vd, index, io, count, bu->files, bu->nr_files);
+	bu_drop_files(bu, false);
+	return ret;
+}
+
 static int bu_irq(struct vub_bu *bu, u32 index)
 {
 	struct vub_device *vd = bu->vd;
@@ -435,15 +493,30 @@ static int bu_run(struct vub_bu *bu)
 		if (ret)
 			return ret;
 	}
+	for (i = 0; i < vd->info.num_regions; i++) {
+		ret = bu_io_fds(bu, i);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; i < vd->info.num_irqs; i++) {
 		ret = bu_irq(bu, i);
 		if (ret)
 			return ret;
 	}
+	/*
+	 * Posting is safe by default only without mappable regions (as
+	 * QEMU): a read through a mapping is not ordered after a posted
+	 * write.  The admin may turn it on anyway (sysfs posted_writes).
+	 */
+	vd->posted_writes = vub_default_posted_writes;
+	for (i = 0; i < vd->info.num_regions; i++)
+		if (vd->region_files[i])
+			vd->posted_writes = false;
 	vd->conn->next_id = bu->msg_id;
-	dev_dbg(&vd->dev, "bring-up done: max_msg_fds %u, max_data_xfer_size %u, pgsizes %#llx\n",
+	dev_dbg(&vd->dev, "bring-up done: max_msg_fds %u, max_data_xfer_size %u, pgsizes %#llx, %u ioeventfds, posted writes %s\n",
 		vd->caps.max_msg_fds, vd->caps.max_data_xfer_size,
-		(unsigned long long)vd->caps.pgsizes);
+		(unsigned long long)vd->caps.pgsizes,
+		vub_ioeventfd_count(vd), vd->posted_writes ? "on" : "off");
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 
 #include "compat.h"
 #include "conn.h"
+#include "ioeventfd.h"
 
 #ifdef VUB_HAVE_BUS_ATTR_CONST_BUS
 #define vub_bus_attr_bus_t	const struct bus_type
@@ -142,6 +143,7 @@ static void vub_device_release(struct device *dev)
 		}
 	}
 	kfree(vd->region_files);
+	vub_ioeventfd_free(vd);
 	kfree(vd->regions);
 	kfree(vd->irqs);
 	vub_device_free_owned(vd);

@@ -4,9 +4,13 @@
  * matching, the receiver thread and the "broken" state.
  *
  * See conn.h for the locking rules.  Message IDs are allocated
- * cyclically from the pending table (0..65535), so an ID is never
+ * cyclically from the pending table (0..65534), so an ID is never
  * reused while a request with that ID, or a tombstone for an abandoned
  * one, is still in the table.
+ *
+ * Posted messages (vub_post(), REGION_WRITE with NO_REPLY) all carry
+ * msg_id VUB_POSTED_MSG_ID, outside the range requests are allocated
+ * from, and are never in the pending table.
  *
  * Broken-state rules: end of file, a protocol violation, a timed-out
  * request, a short write or a failed DMA service make the device
@@ -344,7 +348,7 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 		return -EIO;
 	}
 	/* May drop and retake the lock to allocate. */
-	ret = __xa_alloc_cyclic(&c->pending, &id, &req, XA_LIMIT(0, U16_MAX),
+	ret = __xa_alloc_cyclic(&c->pending, &id, &req, XA_LIMIT(0, VUB_POSTED_MSG_ID - 1),
 				&c->next_id, GFP_KERNEL);
 	if (ret < 0) {
 		xa_unlock(&c->pending);
@@ -415,6 +419,30 @@ int vub_request2(struct vub_device *vd, u16 cmd,
 			reply, reply_max, reply_len);
 }
 
+int vub_post(struct vub_device *vd, u16 cmd, const void *hdr, size_t hdr_len,
+	     const void *data, size_t data_len)
+{
+	struct vfio_user_header h = {
+		.msg_id = VUB_POSTED_MSG_ID,
+		.cmd = cmd,
+		.flags = VFIO_USER_F_TYPE_COMMAND | VFIO_USER_F_NO_REPLY,
+	};
+	int ret;
+
+	if (hdr_len + data_len >
+	    VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size) - HDR_SIZE)
+		return -EINVAL;
+	if (READ_ONCE(vd->conn->state) != VUB_STATE_READY)
+		return -EIO;
+	ret = vub_conn_send(vd, &h, hdr, hdr_len, data, data_len, NULL, 0);
+	if (!ret) {
+		atomic64_inc(&vd->stats.requests);
+		atomic64_inc(&vd->stats.posted_writes);
+	}
+	trace_vub_req_done(vd, cmd, h.msg_id, ret);
+	return ret;
+}
+
 int vub_send_reply(struct vub_device *vd, const struct vfio_user_header *req,
 		   int error, const void *payload, size_t len,
 		   const void *data, size_t data_len)
@@ -476,6 +504,38 @@ static int vub_recv_all(struct vub_device *vd, void *buf, size_t len,
 	return 0;
 }
 
+/*
+ * A reply with the posted msg_id.  The spec has no reply to a NO_REPLY
+ * command; a server that sends an error reply anyway tells us that a
+ * posted write failed, which nobody can be told otherwise: count it,
+ * trace it, keep going.  Anything else is a violation.
+ */
+static int vub_rx_posted_reply(struct vub_device *vd,
+			       const struct vfio_user_header *h)
+{
+	struct vfio_user_header req = {
+		.msg_id = VUB_POSTED_MSG_ID,
+		.cmd = VFIO_USER_REGION_WRITE,
+		.flags = VFIO_USER_F_TYPE_COMMAND,
+	};
+	struct vub_err err = {};
+	int srv_errno = 0, ret;
+
+	ret = vub_check_reply_header(&req, h, &srv_errno, &err);
+	if (ret == 1 && atomic64_read(&vd->stats.posted_writes)) {
+		atomic64_inc(&vd->stats.posted_errors);
+		trace_vub_posted_error(vd, h->cmd, srv_errno);
+		dev_warn_ratelimited(&vd->dev, "a posted REGION_WRITE failed on the server (%pe)\n",
+				     ERR_PTR(-srv_errno));
+		return 0;
+	}
+	dev_err(&vd->dev, "bad reply to a posted write: %s\n",
+		ret < 0 ? err.msg : ret == 1 ? "no posted write was sent" :
+		"success reply to a no-reply command");
+	vub_set_broken(vd, -EPROTO, "reply to a posted write");
+	return -EPROTO;
+}
+
 static int vub_rx_reply(struct vub_device *vd,
 			const struct vfio_user_header *h,
 			void *p, size_t len)
@@ -486,6 +546,8 @@ static int vub_rx_reply(struct vub_device *vd,
 	int srv_errno = 0, ret;
 	void *entry;
 
+	if (h->msg_id == VUB_POSTED_MSG_ID)
+		return vub_rx_posted_reply(vd, h);
 	xa_lock(&c->pending);
 	entry = xa_load(&c->pending, h->msg_id);
 	if (entry)

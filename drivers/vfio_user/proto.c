@@ -321,6 +321,85 @@ int vub_check_reply_header(const struct vfio_user_header *req,
 
 /* ---- device, region and irq info ----------------------------------- */
 
+size_t vub_build_region_io_fds(struct vfio_user_region_io_fds_request *req,
+			       u32 index, u32 argsz)
+{
+	memset(req, 0, sizeof(*req));
+	req->argsz = argsz;
+	req->index = index;
+	return sizeof(*req);
+}
+
+static bool vub_io_fds_overlap(const struct vub_io_fd *a,
+			       const struct vub_io_fd *b)
+{
+	if (a->offset >= b->offset + b->size ||
+	    b->offset >= a->offset + a->size)
+		return false;
+	/* The same register with different values: KVM allows it too. */
+	return !(a->offset == b->offset && a->size == b->size &&
+		 a->datamatch && b->datamatch && a->data != b->data);
+}
+
+int vub_check_region_io_fds(u32 index, u32 argsz, const void *p, size_t len,
+			    u64 region_size, u32 nr_fds, struct vub_io_fd *out,
+			    u32 *count, struct vub_err *err)
+{
+	const size_t hsz = sizeof(struct vfio_user_region_io_fds_reply);
+	const size_t esz = sizeof(struct vfio_user_sub_region_ioeventfd);
+	struct vfio_user_region_io_fds_reply r;
+	u32 i, j;
+
+	*count = 0;
+	if (len < hsz)
+		return vub_fail(err, "reply shorter than its header", len);
+	memcpy(&r, p, hsz);
+	if (r.index != index)
+		return vub_fail(err, "region index mismatch", 8);
+	if (r.flags)
+		return vub_fail(err, "flags not zero", 4);
+	if (r.count > VUB_MAX_IO_FDS || r.argsz > argsz)
+		return vub_fail(err, "more io fds than the bridge supports", 12);
+	if (r.argsz < hsz + (size_t)r.count * esz)
+		return vub_fail(err, "argsz smaller than the sub-regions", 0);
+	if (len != hsz + (size_t)r.count * esz)
+		return vub_fail(err, "reply size does not match the count", 12);
+	for (i = 0; i < r.count; i++) {
+		struct vfio_user_sub_region_ioeventfd e;
+		size_t off = hsz + i * esz;
+		struct vub_io_fd *o = &out[i];
+
+		memcpy(&e, (const u8 *)p + off, esz);
+		if (e.type > VFIO_USER_IO_FD_TYPE_IOEVENTFD_SHADOW)
+			return vub_fail(err, "unknown io fd type", off + 20);
+		if (e.flags & ~VUB_IOEVENTFD_DATAMATCH)
+			return vub_fail(err, "unsupported io fd flags", off + 24);
+		if (e.size != 1 && e.size != 2 && e.size != 4 && e.size != 8)
+			return vub_fail(err, "io fd size not 1, 2, 4 or 8",
+					off + 8);
+		if (e.offset > region_size || e.size > region_size - e.offset)
+			return vub_fail(err, "io fd outside the region", off);
+		if (e.fd_index >= nr_fds)
+			return vub_fail(err, "fd_index beyond the fds received",
+					off + 16);
+		if ((e.flags & VUB_IOEVENTFD_DATAMATCH) && e.size < 8 &&
+		    (e.datamatch >> (e.size * 8)))
+			return vub_fail(err, "data match wider than the size",
+					off + 32);
+		o->offset = e.offset;
+		o->size = e.size;
+		o->fd_index = e.fd_index;
+		o->type = e.type;
+		o->datamatch = e.flags & VUB_IOEVENTFD_DATAMATCH;
+		o->data = o->datamatch ? e.datamatch : 0;
+		for (j = 0; j < i; j++)
+			if (vub_io_fds_overlap(&out[j], o))
+				return vub_fail(err, "overlapping io fds", off);
+	}
+	*count = r.count;
+	return 0;
+}
+
 size_t vub_build_device_info(struct vfio_user_device_info *req)
 {
 	memset(req, 0, sizeof(*req));

@@ -201,6 +201,43 @@ int vub_check_dma_unmap_reply(const struct vfio_user_dma_unmap *req,
 			      const void *p, size_t len,
 			      struct vub_err *err);
 
+/*
+ * DEVICE_GET_REGION_IO_FDS.  The bridge asks with room for
+ * VUB_MAX_IO_FDS sub-regions per region and supports plain ioeventfds
+ * (KVM semantics: an MMIO write of exactly @size bytes at @offset, with
+ * the data match if VUB_IOEVENTFD_DATAMATCH is set).
+ */
+#define VUB_MAX_IO_FDS			16	/* sub-regions per region */
+#define VUB_IO_FDS_ARGSZ	(sizeof(struct vfio_user_region_io_fds_reply) + \
+				 VUB_MAX_IO_FDS * sizeof(struct vfio_user_sub_region_ioeventfd))
+#define VUB_IOEVENTFD_DATAMATCH		(1U << 0)	/* KVM_IOEVENTFD_FLAG_DATAMATCH */
+
+struct vub_io_fd {
+	u64 offset;		/* in the region */
+	u32 size;		/* 1, 2, 4 or 8 */
+	u32 fd_index;		/* in the reply's fds */
+	u32 type;		/* VFIO_USER_IO_FD_TYPE_* */
+	bool datamatch;
+	u64 data;
+};
+
+size_t vub_build_region_io_fds(struct vfio_user_region_io_fds_request *req,
+			       u32 index, u32 argsz);
+
+/*
+ * DEVICE_GET_REGION_IO_FDS reply for region @index (@region_size bytes)
+ * asked with @argsz, which came with @nr_fds fds.  At most
+ * VUB_MAX_IO_FDS entries, each of a known type, flags 0 or DATAMATCH,
+ * size 1/2/4/8, inside the region, a data match that fits the size,
+ * fd_index < @nr_fds; no two overlap unless both have the same offset
+ * and size and different data matches.  Fills @out (VUB_MAX_IO_FDS
+ * entries) and *@count.  ioregionfd and shadow ioeventfd entries are
+ * valid but returned with their type for the caller to skip.
+ */
+int vub_check_region_io_fds(u32 index, u32 argsz, const void *p, size_t len,
+			    u64 region_size, u32 nr_fds, struct vub_io_fd *out,
+			    u32 *count, struct vub_err *err);
+
 /* Human-readable command name for logs and tracepoints. */
 const char *vub_cmd_name(u16 cmd);
 

@@ -6,12 +6,34 @@
  * REGION_WRITE requests of at most the negotiated max_data_xfer_size
  * each.  Everything the server said at bring-up was validated then;
  * the sizes are bounded again here, where they are used.
+ *
+ * Fast paths for writes (Documentation/region-io.rst):
+ *   - a write that matches one of the server's ioeventfds (offset,
+ *     size, data match) signals that eventfd instead (ioeventfd.c);
+ *   - a write to a memory BAR of a PCI device is posted (REGION_WRITE
+ *     with NO_REPLY, vub_post()) when the device's posted_writes is on
+ *     and the region is not mappable: it returns once the message is
+ *     in the socket.  The stream is FIFO and the server handles commands
+ *     in order, so any later read or write of the consumer is handled
+ *     after it; a consumer that needs completion reads back.  Not for
+ *     config space, I/O BARs (bit 0 of the BAR register, read once from
+ *     the server's config space), the ROM, VGA or device-specific
+ *     regions, or mappable regions (a read through the mapping would
+ *     not be ordered after the write).
  */
+#include <linux/moduleparam.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
+#include <linux/pci_regs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include "ioeventfd.h"
 #include "vfio_dev.h"
+
+bool vub_default_posted_writes = true;
+module_param_named(posted_writes, vub_default_posted_writes, bool, 0644);
+MODULE_PARM_DESC(posted_writes,
+		 "Default of each new device's posted_writes: post writes to memory BARs of devices without mappable regions (default Y)");
 
 int vub_vfio_bad_reply(struct vub_device *vd, const char *what,
 		       const struct vub_err *err)
@@ -266,9 +288,58 @@ static int vub_read_chunk(struct vub_device *vd, u32 index, u64 off, u32 n,
 	return got;
 }
 
-/* One REGION_WRITE of @n bytes at @data; returns the bytes written. */
+/*
+ * Is BAR @index a memory BAR?  Bit 0 of its config space register,
+ * read from the server at the first write and remembered (the BAR type
+ * is hardwired in PCI); after a failed read that write is not posted
+ * and the next one asks again.
+ */
+static bool vub_bar_is_mem(struct vub_device *vd, u32 index)
+{
+	u8 buf[sizeof(struct vfio_user_region_access) + sizeof(u32)];
+	const struct vub_region *cfg;
+	const void *data;
+	u8 kind;
+	__le32 bar;
+
+	kind = READ_ONCE(vd->bar_kind[index]);
+	if (kind != VUB_BAR_UNKNOWN)
+		return kind == VUB_BAR_MEM;
+	cfg = vub_vfio_region(vd, VFIO_PCI_CONFIG_REGION_INDEX);
+	if (!cfg || !(cfg->flags & VFIO_USER_REGION_INFO_FLAG_READ) ||
+	    cfg->size < PCI_BASE_ADDRESS_5 + sizeof(u32)) {
+		WRITE_ONCE(vd->bar_kind[index], VUB_BAR_OTHER);
+		return false;
+	}
+	/* A failed read (a signal, a broken device) is not remembered. */
+	if (vub_read_chunk(vd, VFIO_PCI_CONFIG_REGION_INDEX,
+			   PCI_BASE_ADDRESS_0 + index * sizeof(u32),
+			   sizeof(u32), buf, &data) != sizeof(u32))
+		return false;
+	memcpy(&bar, data, sizeof(bar));
+	kind = le32_to_cpu(bar) & PCI_BASE_ADDRESS_SPACE_IO ? VUB_BAR_OTHER :
+							      VUB_BAR_MEM;
+	WRITE_ONCE(vd->bar_kind[index], kind);
+	return kind == VUB_BAR_MEM;
+}
+
+/* May writes to region @index (@r) be posted? */
+static bool vub_may_post(struct vub_device *vd, u32 index,
+			 const struct vub_region *r)
+{
+	if (!READ_ONCE(vd->posted_writes) || !vub_is_pci(vd) ||
+	    index > VFIO_PCI_BAR5_REGION_INDEX ||
+	    vub_region_mmappable(vd, r, index))
+		return false;
+	return vub_bar_is_mem(vd, array_index_nospec(index, 6));
+}
+
+/*
+ * One REGION_WRITE of @n bytes at @data; returns the bytes written.
+ * Posted: returns @n once the message is sent.
+ */
 static int vub_write_chunk(struct vub_device *vd, u32 index, u64 off, u32 n,
-			   const void *data)
+			   const void *data, bool post)
 {
 	struct vfio_user_region_access req, rep;
 	struct vub_err err = {};
@@ -277,6 +348,11 @@ static int vub_write_chunk(struct vub_device *vd, u32 index, u64 off, u32 n,
 	int ret;
 
 	vub_build_region_access(&req, index, off, n);
+	if (post) {
+		ret = vub_post(vd, VFIO_USER_REGION_WRITE, &req, sizeof(req),
+			       data, n);
+		return ret ?: n;
+	}
 	ret = vub_request2(vd, VFIO_USER_REGION_WRITE, &req, sizeof(req),
 			   data, n, &rep, sizeof(rep), &rlen);
 	if (ret)
@@ -300,6 +376,7 @@ static ssize_t vub_region_rw(struct vub_vfio *vv, char __user *ubuf,
 	size_t done = 0, bufsize;
 	void *buf = small;
 	ssize_t ret = 0;
+	bool post = false;
 
 	if (*ppos < 0)
 		return -EINVAL;
@@ -314,6 +391,15 @@ static ssize_t vub_region_rw(struct vub_vfio *vv, char __user *ubuf,
 	count = min_t(u64, count, r->size - off);
 	if (!count)
 		return 0;
+	if (write) {
+		ret = vub_ioeventfd_write(vd, index, off, ubuf, count);
+		if (ret) {
+			if (ret > 0)
+				*ppos += ret;
+			return ret;
+		}
+		post = vub_may_post(vd, index, r);
+	}
 
 	bufsize = sizeof(struct vfio_user_region_access) + min_t(size_t,
 								 count, max);
@@ -334,7 +420,8 @@ static ssize_t vub_region_rw(struct vub_vfio *vv, char __user *ubuf,
 				ret = -EFAULT;
 				break;
 			}
-			got = vub_write_chunk(vd, index, off + done, n, data);
+			got = vub_write_chunk(vd, index, off + done, n, data,
+					      post);
 		} else {
 			got = vub_read_chunk(vd, index, off + done, n, buf,
 					     &data);

@@ -10,6 +10,7 @@
 #include <linux/sysfs.h>
 #include <linux/user_namespace.h>
 
+#include "ioeventfd.h"
 #include "vub.h"
 
 static ssize_t socket_show(struct device *dev, struct device_attribute *attr,
@@ -153,6 +154,35 @@ static ssize_t reset_timeout_ms_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(reset_timeout_ms);
 
+static ssize_t posted_writes_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  READ_ONCE(to_vub_device(dev)->posted_writes));
+}
+
+static ssize_t posted_writes_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t count)
+{
+	bool v;
+	int ret;
+
+	ret = kstrtobool(buf, &v);
+	if (ret)
+		return ret;
+	WRITE_ONCE(to_vub_device(dev)->posted_writes, v);
+	return count;
+}
+static DEVICE_ATTR_RW(posted_writes);
+
+static ssize_t ioeventfds_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", vub_ioeventfd_count(to_vub_device(dev)));
+}
+static DEVICE_ATTR_RO(ioeventfds);
+
 static struct attribute *vub_dev_attrs[] = {
 	&dev_attr_socket.attr,
 	&dev_attr_state.attr,
@@ -168,6 +198,8 @@ static struct attribute *vub_dev_attrs[] = {
 	&dev_attr_server_uid.attr,
 	&dev_attr_timeout_ms.attr,
 	&dev_attr_reset_timeout_ms.attr,
+	&dev_attr_posted_writes.attr,
+	&dev_attr_ioeventfds.attr,
 	NULL,
 };
 
@@ -253,6 +285,9 @@ static VUB_STAT_ATTR(dma_faults);
 static VUB_STAT_ATTR(dma_pinned);
 static VUB_STAT_ATTR(dma_mmap_faults);
 static VUB_STAT_ATTR(dma_mmap_sigbus);
+static VUB_STAT_ATTR(posted_writes);
+static VUB_STAT_ATTR(posted_errors);
+static VUB_STAT_ATTR(ioeventfd_writes);
 
 static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_requests.attr.attr,
@@ -269,6 +304,9 @@ static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_dma_pinned.attr.attr,
 	&vub_stat_dma_mmap_faults.attr.attr,
 	&vub_stat_dma_mmap_sigbus.attr.attr,
+	&vub_stat_posted_writes.attr.attr,
+	&vub_stat_posted_errors.attr.attr,
+	&vub_stat_ioeventfd_writes.attr.attr,
 	NULL,
 };
 

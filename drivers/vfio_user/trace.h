@@ -71,6 +71,45 @@ TRACE_EVENT(vub_req_done,
 		  __entry->msg_id, __entry->ret)
 );
 
+/* The server answered a posted (NO_REPLY) write with an error. */
+TRACE_EVENT(vub_posted_error,
+	TP_PROTO(struct vub_device *vd, u16 cmd, int err),
+	TP_ARGS(vd, cmd, err),
+	TP_STRUCT__entry(
+		__array(char, dev, VUB_NAME_MAX + 1)
+		__field(u16, cmd)
+		__field(int, err)
+	),
+	TP_fast_assign(
+		strscpy(__entry->dev, dev_name(&vd->dev), sizeof(__entry->dev));
+		__entry->cmd = cmd;
+		__entry->err = err;
+	),
+	TP_printk("%s cmd=%u errno=%d", __entry->dev, __entry->cmd,
+		  __entry->err)
+);
+
+/* A consumer write signalled one of the server's ioeventfds. */
+TRACE_EVENT(vub_ioeventfd,
+	TP_PROTO(struct vub_device *vd, u32 region, u64 offset, u64 data),
+	TP_ARGS(vd, region, offset, data),
+	TP_STRUCT__entry(
+		__array(char, dev, VUB_NAME_MAX + 1)
+		__field(u32, region)
+		__field(u64, offset)
+		__field(u64, data)
+	),
+	TP_fast_assign(
+		strscpy(__entry->dev, dev_name(&vd->dev), sizeof(__entry->dev));
+		__entry->region = region;
+		__entry->offset = offset;
+		__entry->data = data;
+	),
+	TP_printk("%s region=%u offset=%#llx data=%#llx", __entry->dev,
+		  __entry->region, (unsigned long long)__entry->offset,
+		  (unsigned long long)__entry->data)
+);
+
 #endif /* _VFIO_USER_TRACE_H */
 
 /* Out-of-tree: Kbuild puts drivers/vfio_user on the include path. */

@@ -23,6 +23,7 @@ struct dentry;
 struct file;
 struct pid;
 struct vub_conn;
+struct vub_ioeventfd;
 struct vub_vfio;
 
 enum vub_state {
@@ -49,6 +50,10 @@ struct vub_stats {
 	atomic64_t dma_pinned;		/* pages pinned now (not monotonic) */
 	atomic64_t dma_mmap_faults;	/* server faults that pinned */
 	atomic64_t dma_mmap_sigbus;	/* server accesses refused: SIGBUS */
+	/* Region I/O fast paths (region-io.rst). */
+	atomic64_t posted_writes;	/* REGION_WRITEs sent with NO_REPLY */
+	atomic64_t posted_errors;	/* ... the server answered with an error */
+	atomic64_t ioeventfd_writes;	/* writes turned into eventfd signals */
 };
 
 /* How DMA windows are offered to the server (module param / add key dma=). */
@@ -99,6 +104,10 @@ struct vub_device {
 	/* Tunables (sysfs, READ_ONCE), milliseconds. */
 	unsigned int timeout_ms;
 	unsigned int reset_timeout_ms;
+	/* Post writes to memory BARs (region.c); sysfs, READ_ONCE. */
+	bool posted_writes;
+	/* VUB_BAR_* per BAR index 0-5, learned at the first write. */
+	u8 bar_kind[6];
 
 	/* DMA: mode and IOVA bits from "add" (0: the module's), fixed. */
 	enum vub_dma_mode dma_mode;
@@ -131,6 +140,9 @@ struct vub_device {
 	struct vfio_user_irq_info *irqs;	/* info.num_irqs entries */
 	/* DMA windows the server accepted cover [0, dma_end) (dma.c). */
 	u64 dma_end;
+	/* The server's ioeventfds (ioeventfd.c), fixed after bring-up. */
+	struct vub_ioeventfd *ioeventfds;
+	unsigned int nr_ioeventfds;
 
 	/* VFIO side, set by vub_vfio_register(). */
 	struct vub_vfio *vfio;
@@ -144,6 +156,11 @@ struct vub_device {
 };
 
 #define VUB_F_BROKEN_NOTIFIED	0
+
+/* vub_device.bar_kind[] */
+#define VUB_BAR_UNKNOWN		0
+#define VUB_BAR_MEM		1	/* a memory BAR: writes may be posted */
+#define VUB_BAR_OTHER		2	/* I/O BAR, or unknown for good */
 
 static inline struct vub_device *to_vub_device(struct device *dev)
 {
@@ -244,6 +261,32 @@ int vub_request2(struct vub_device *vd, u16 cmd,
 		 const void *hdr, size_t hdr_len,
 		 const void *data, size_t data_len,
 		 void *reply, size_t reply_max, size_t *reply_len);
+
+/**
+ * vub_post() - send a command with NO_REPLY (a posted write)
+ * @vd: the device
+ * @cmd: the vfio-user command (REGION_WRITE)
+ * @hdr: first part of the payload, @hdr_len bytes
+ * @hdr_len: its length
+ * @data: second part of the payload, @data_len bytes
+ * @data_len: its length
+ *
+ * Returns once the message is in the socket: the server processes it
+ * before any later request (the stream is FIFO and the server handles
+ * commands in order).  Posted messages carry msg_id %VUB_POSTED_MSG_ID,
+ * which no request uses, so an error reply the server sends anyway is
+ * recognised, counted in stats/posted_errors and traced; any other
+ * reply to it is a protocol violation.
+ *
+ * Context: process context, may sleep (killably) while the socket is
+ * full, at most the device's timeout.
+ * Return: 0, or as vub_conn_send() (-EIO when the device is broken).
+ */
+int vub_post(struct vub_device *vd, u16 cmd, const void *hdr, size_t hdr_len,
+	     const void *data, size_t data_len);
+
+/* The msg_id of every posted message; requests use 0..0xfffe. */
+#define VUB_POSTED_MSG_ID	0xffff
 
 /**
  * vub_send_reply() - answer a server request (DMA_READ/DMA_WRITE)
@@ -374,6 +417,7 @@ extern const struct attribute_group *vub_dev_groups[];
 extern unsigned int vub_default_timeout_ms;
 extern unsigned int vub_default_reset_timeout_ms;
 extern int vub_default_server_uid;	/* -1: no check */
+extern bool vub_default_posted_writes;	/* region.c */
 
 int vub_bus_init(const char *sockets);
 void vub_bus_exit(void);

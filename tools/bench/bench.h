@@ -12,6 +12,7 @@
 struct irqts {
 	uint64_t seq;
 	uint64_t ns;
+	uint32_t off;	/* set by vub-bench: no timestamps, no overhead */
 };
 
 static inline uint64_t now_ns(void)

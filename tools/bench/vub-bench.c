@@ -70,8 +70,11 @@
 
 static int iters = 4000;		/* latency samples per measurement */
 static int irq_iters = 1000;
+static bool fast_only;			/* --fast: only the fast-path rows */
 static double tput_secs = 1.0;		/* per threaded throughput point */
 static struct irqts *irqts;
+
+static uint32_t sysfs_u32(const char *dev, const char *attr, uint32_t def);
 
 static void die(const char *fmt, ...)
 {
@@ -951,6 +954,278 @@ static void m_irq(struct side *sb, struct side *sc, struct lat out[5])
 	}
 }
 
+
+/* ------------------------------------------------------------ fast paths */
+
+/*
+ * Posted BAR0 writes, ioeventfd doorbells and region reads against
+ * their comparisons, each sample after a 50 us pause, made robust
+ * against a noisy host: the variants
+ * run in interleaved blocks of FB samples; each block gives every
+ * variant a median, each comparison a ratio of two block medians, and
+ * a row shows the median of those per-block ratios with their spread
+ * (10th..90th percentile).  Pooled p50/p99 are shown too.
+ */
+#define FB		40	/* samples per variant per block */
+
+enum {
+	F_POSTED,	/* bridge BAR0 write, posted_writes on */
+	F_NONPOSTED,	/* bridge BAR0 write, posted_writes off */
+	F_CLIENT,	/* userspace client BAR0 write (with reply) */
+	F_CLIENT_POSTED,/* userspace client BAR0 write, NO_REPLY */
+	F_IOEVENTFD,	/* bridge NOTIFY doorbell -> interrupt, ioeventfd */
+	F_MESSAGE,	/* bridge doorbell as a REGION_WRITE -> interrupt */
+	F_RAWEFD,	/* eventfd -> other process -> eventfd, raw */
+	F_READ,		/* bridge config space read, 4 B */
+	F_RAWPP,	/* raw AF_UNIX ping-pong 32/36 B */
+	F_NR,
+};
+
+static int posted_fd = -1;
+
+static bool set_posted(bool on)
+{
+	return posted_fd >= 0 && pwrite(posted_fd, on ? "1" : "0", 1, 0) == 1;
+}
+
+static double median_d(double *v, int n)
+{
+	int i, j;
+
+	for (i = 1; i < n; i++)		/* n is small: insertion sort */
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double x = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = x;
+		}
+	return n ? v[n / 2] : 0;
+}
+
+struct fratio {
+	double med, lo, hi;	/* median, 10th and 90th percentile */
+};
+
+static struct fratio ratios_of(double *r, int n)
+{
+	struct fratio f;
+
+	median_d(r, n);
+	f.med = r[n / 2];
+	f.lo = r[n / 10];
+	f.hi = r[n - 1 - n / 10];
+	return f;
+}
+
+/* Per-block ratios @a[i] / @b[i] of @n blocks, summarised. */
+static struct fratio block_ratio(const double *a, const double *b, int n)
+{
+	double r[n];
+	int i;
+
+	for (i = 0; i < n; i++)
+		r[i] = b[i] ? a[i] / b[i] : 0;
+	return ratios_of(r, n);
+}
+
+static uint64_t fast_doorbell(struct side *s, struct waiter *w, uint32_t val)
+{
+	int want = w->seq + 1;
+	uint64_t t0;
+
+	usleep(50);		/* the waiter is blocked in read() again */
+	t0 = now_ns();
+	s_wr32(s, VUB_SAMPLE_REG_NOTIFY, val);
+	while (__atomic_load_n(&w->seq, __ATOMIC_ACQUIRE) < want)
+		sched_yield();
+	return w->wake_ns - t0;
+}
+
+static uint64_t fast_rawefd(struct rawefd *r, struct waiter *w)
+{
+	int want = w->seq + 1;
+	uint64_t v = 1, t0;
+
+	usleep(50);
+	t0 = now_ns();
+	if (write(r->go, &v, 8) != 8)
+		die("raw eventfd");
+	while (__atomic_load_n(&w->seq, __ATOMIC_ACQUIRE) < want)
+		sched_yield();
+	if (read(r->done, &v, 8) != 8)
+		die("raw eventfd");
+	return w->wake_ns - t0;
+}
+
+static void fast_row(const char *what, struct lat a, struct lat b,
+		     struct fratio r, const char *vs, double goal)
+{
+	char g[16] = "";
+
+	if (goal > 0)
+		snprintf(g, sizeof(g), "<=%.2f %s", goal,
+			 r.med <= goal ? "met" : "MISSED");
+	printf("%-34s %7.1f %7.1f %7.1f %7.1f %6.2f %5.2f-%-5.2f %-11s %s\n",
+	       what, a.p50, a.p99, b.p50, b.p99, r.med, r.lo, r.hi, g, vs);
+}
+
+static void m_fast(const char *dev, struct side *sb, struct side *sc)
+{
+	int nb = iters / (FB * 4), blk, j, k, i;
+	struct waiter wb, wr = {};
+	struct rawefd re;
+	struct rawpeer rp;
+	uint64_t *t[F_NR];
+	double *bm[F_NR], tmp[FB];
+	struct lat l[F_NR];
+	char path[PATH_MAX];
+	uint32_t v = 0;
+
+	if (nb < 10)
+		nb = 10;
+	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/posted_writes",
+		 dev);
+	posted_fd = open(path, O_WRONLY);
+	if (!set_posted(false)) {
+		printf("fast paths: no posted_writes attribute, skipped\n");
+		return;
+	}
+	if (sysfs_u32(dev, "ioeventfds", 0) < 1)
+		printf("fast paths: the device has no ioeventfds: the ioeventfd row measures messages\n");
+	for (k = 0; k < F_NR; k++) {
+		t[k] = calloc(nb * FB, sizeof(uint64_t));
+		bm[k] = calloc(nb, sizeof(double));
+	}
+	/* Consumer-side timing only: no irqts.so work in the server. */
+	__atomic_store_n(&irqts->off, 1, __ATOMIC_RELAXED);
+	irq_setup(sb, &wb);
+	s_wr32(sb, VUB_SAMPLE_REG_NOTIFY_IRQ, 1);	/* MSI-X vector 0 */
+	rawefd_start(&re);
+	wr.efd = re.efd;
+	waiter_start(&wr);
+	raw_start(&rp, HDR + ACC, HDR + ACC + 4);
+
+	for (blk = -1; blk < nb; blk++) {
+		for (k = 0; k < F_NR; k++) {
+			if (k == F_POSTED && !set_posted(true))
+				die("posted_writes");
+			for (j = 0; j < FB; j++) {
+				uint64_t t0, d;
+
+				/*
+				 * A pause before every sample (the doorbell
+				 * rows have theirs inside): a driver does not
+				 * write a register back to back, and with one
+				 * vCPU a burst of posted writes would make
+				 * every sample pay for the server's work on
+				 * the ones before it.
+				 */
+				if (k != F_IOEVENTFD && k != F_MESSAGE &&
+				    k != F_RAWEFD)
+					usleep(50);
+				t0 = now_ns();
+				switch (k) {
+				case F_POSTED:
+				case F_NONPOSTED:
+				case F_CLIENT:
+					s_wr32(k == F_CLIENT ? sc : sb,
+					       VUB_SAMPLE_REG_SCRATCH, j);
+					break;
+				case F_CLIENT_POSTED: {
+					struct vfio_user_region_access a = {
+						.offset = VUB_SAMPLE_REG_SCRATCH,
+						.count = 4,
+					};
+					uint32_t x = j;
+
+					uc_send(sc->c, ++sc->c->id,
+						VFIO_USER_REGION_WRITE,
+						VFIO_USER_F_NO_REPLY, &a, ACC,
+						&x, 4, -1);
+					break;
+				}
+				case F_READ:
+					s_rd(sb, VFIO_PCI_CONFIG_REGION_INDEX,
+					     0, &v, 4);
+					break;
+				case F_RAWPP:
+					raw_rt(&rp);
+					break;
+				}
+				d = now_ns() - t0;
+				if (k == F_IOEVENTFD)
+					d = fast_doorbell(sb, &wb,
+							  VUB_SAMPLE_NOTIFY_VALUE);
+				else if (k == F_MESSAGE)
+					d = fast_doorbell(sb, &wb, 2);
+				else if (k == F_RAWEFD)
+					d = fast_rawefd(&re, &wr);
+				if (blk >= 0)
+					t[k][blk * FB + j] = d;
+			}
+			/* Drain: the next variant starts on an idle server. */
+			if (k == F_POSTED) {
+				if (!set_posted(false))
+					die("posted_writes");
+				if (s_rd32(sb, VUB_SAMPLE_REG_SCRATCH) != FB - 1)
+					die("posted writes: SCRATCH readback");
+			}
+			if (k == F_CLIENT_POSTED &&
+			    s_rd32(sc, VUB_SAMPLE_REG_SCRATCH) != FB - 1)
+				die("client posted writes: SCRATCH readback");
+			if (blk < 0)
+				continue;
+			for (j = 0; j < FB; j++)
+				tmp[j] = t[k][blk * FB + j];
+			bm[k][blk] = median_d(tmp, FB);
+		}
+	}
+	s_wr32(sb, VUB_SAMPLE_REG_NOTIFY_IRQ, 0);
+	raw_stop(&rp);
+	rawefd_stop(&re);
+	irq_teardown(&wr);
+	irq_teardown(&wb);
+	__atomic_store_n(&irqts->off, 0, __ATOMIC_RELAXED);
+	if (posted_fd >= 0)
+		close(posted_fd);
+	for (k = 0; k < F_NR; k++)
+		l[k] = lat_of(t[k], nb * FB);
+
+	printf("\nfast paths: %d interleaved blocks of %d samples per variant; "
+	       "ratio = median of the per-block ratios of block medians, "
+	       "spread = 10th-90th percentile of those ratios\n", nb, FB);
+	printf("%-34s %7s %7s %7s %7s %6s %-11s %-11s %s\n", "metric (us)",
+	       "p50", "p99", "cmp p50", "cmp p99", "ratio", "spread", "goal",
+	       "comparison is");
+	for (i = 0; i < 130; i++)
+		putchar('-');
+	putchar('\n');
+#define R(a, b)	block_ratio(bm[a], bm[b], nb)
+	fast_row("BAR0 write 4 B, posted", l[F_POSTED], l[F_NONPOSTED],
+		 R(F_POSTED, F_NONPOSTED), "bridge, not posted", 0.6);
+	fast_row("BAR0 write 4 B, posted", l[F_POSTED], l[F_CLIENT],
+		 R(F_POSTED, F_CLIENT), "userspace client, with reply", 0);
+	fast_row("BAR0 write 4 B, posted", l[F_POSTED], l[F_CLIENT_POSTED],
+		 R(F_POSTED, F_CLIENT_POSTED), "userspace client, NO_REPLY", 0);
+	fast_row("BAR0 write 4 B, not posted", l[F_NONPOSTED], l[F_CLIENT],
+		 R(F_NONPOSTED, F_CLIENT), "userspace client, with reply", 0);
+	fast_row("doorbell -> irq, ioeventfd", l[F_IOEVENTFD], l[F_RAWEFD],
+		 R(F_IOEVENTFD, F_RAWEFD),
+		 "raw: eventfd -> process -> eventfd", 1.2);
+	fast_row("doorbell -> irq, ioeventfd", l[F_IOEVENTFD], l[F_MESSAGE],
+		 R(F_IOEVENTFD, F_MESSAGE), "bridge, doorbell as a message", 0);
+	fast_row("doorbell -> irq, message", l[F_MESSAGE], l[F_RAWEFD],
+		 R(F_MESSAGE, F_RAWEFD), "raw: eventfd -> process -> eventfd",
+		 0);
+	fast_row("config read 4 B", l[F_READ], l[F_RAWPP], R(F_READ, F_RAWPP),
+		 "raw AF_UNIX ping-pong 32/36 B", 1.15);
+#undef R
+	for (k = 0; k < F_NR; k++) {
+		free(t[k]);
+		free(bm[k]);
+	}
+}
+
 /* DMA engine: programs @len-byte transfers in direction @dir. */
 static void dma_setup(struct side *s, uint32_t dir, uint32_t len)
 {
@@ -1201,7 +1476,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "dev", 1, NULL, 'd' }, { "socket", 1, NULL, 's' },
 		{ "irqts", 1, NULL, 'i' }, { "iters", 1, NULL, 'n' },
-		{ "secs", 1, NULL, 't' }, { "ddev", 1, NULL, 'D' }, { }
+		{ "secs", 1, NULL, 't' }, { "ddev", 1, NULL, 'D' },
+		{ "fast", 0, NULL, 'f' }, { }
 	};
 	const char *dev = NULL, *sock = NULL, *tsfile = NULL, *ddev = NULL;
 	struct lat l[5];
@@ -1226,6 +1502,7 @@ int main(int argc, char **argv)
 		case 'n': iters = atoi(optarg); irq_iters = iters / 4; break;
 		case 't': tput_secs = atof(optarg); break;
 		case 'D': ddev = optarg; break;
+		case 'f': fast_only = true; break;
 		default: return 2;
 		}
 	}
@@ -1248,6 +1525,11 @@ int main(int argc, char **argv)
 	       "throughput point; max_data_xfer_size %u\n", iters, irq_iters,
 	       tput_secs, max_xfer);
 
+	if (fast_only) {
+		progress("fast paths");
+		m_fast(dev, &sb, &sc);
+		return 0;
+	}
 	progress("region latency");
 	m_region(&sb, &sc, false, l);
 	lat_rows("config read 4 B", l[0], l[1], "userspace vfio-user client");
@@ -1347,5 +1629,7 @@ int main(int argc, char **argv)
 		    "client, one request in flight");
 	}
 	print_table();
+	progress("fast paths");
+	m_fast(dev, &sb, &sc);
 	return 0;
 }

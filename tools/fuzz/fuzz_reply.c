@@ -25,6 +25,7 @@ enum {
 	V_DMA_REQUEST,
 	V_DMA_UNMAP_REPLY,
 	V_EMPTY_REPLY,
+	V_IO_FDS,
 	V_NR,
 };
 
@@ -96,6 +97,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		break;
 	case V_DMA_UNMAP_REPLY:
 		fixed = sizeof(struct vfio_user_dma_unmap);
+		break;
+	case V_IO_FDS:
+		fixed = 5;	/* index, nr_fds */
 		break;
 	}
 	if (size < fixed)
@@ -253,6 +257,36 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			CHECK(vub_cmd_name(cmd) != NULL);
 		}
 		break;
+	case V_IO_FDS: {
+		struct vub_io_fd io[VUB_MAX_IO_FDS];
+		u32 index, count, i, j;
+		u8 nr_fds = in[4] % (VUB_MAX_IO_FDS + 2);
+
+		memcpy(&index, in, 4);
+		index %= 4;
+		ret = vub_check_region_io_fds(index, VUB_IO_FDS_ARGSZ, p, len,
+					      0x1000, nr_fds, io, &count, &err);
+		check_err(ret, &err, len);
+		if (ret) {
+			CHECK(count == 0);
+			break;
+		}
+		CHECK(count <= VUB_MAX_IO_FDS);
+		for (i = 0; i < count; i++) {
+			CHECK(io[i].size == 1 || io[i].size == 2 ||
+			      io[i].size == 4 || io[i].size == 8);
+			CHECK(io[i].offset + io[i].size <= 0x1000);
+			CHECK(io[i].fd_index < nr_fds);
+			for (j = 0; j < i; j++)
+				CHECK(io[i].offset >= io[j].offset + io[j].size ||
+				      io[j].offset >= io[i].offset + io[i].size ||
+				      (io[i].offset == io[j].offset &&
+				       io[i].size == io[j].size &&
+				       io[i].datamatch && io[j].datamatch &&
+				       io[i].data != io[j].data));
+		}
+		break;
+	}
 	}
 	free(p);
 	return 0;

@@ -133,6 +133,25 @@
 #define   VUB_SAMPLE_GUP_ODIRECT_TRIED	(1U << 16)
 #define   VUB_SAMPLE_GUP_DONE		(1U << 31)
 
+/*
+ * Doorbells offered as ioeventfds (DEVICE_GET_REGION_IO_FDS on BAR0):
+ *   NOTIFY: 4-byte writes of VUB_SAMPLE_NOTIFY_VALUE signal an eventfd
+ *   (data match); any other value comes as a REGION_WRITE.  Either way
+ *   each write adds one to NOTIFY_COUNT and its value to NOTIFY_SUM,
+ *   and fires MSI-X vector NOTIFY_IRQ - 1 if NOTIFY_IRQ is non-zero.
+ *   NOTIFY_VIA_FD counts the writes that came through the eventfd.
+ *   KICK: any 4-byte write signals a second eventfd (no data match);
+ *   KICK_COUNT counts kicks, through the eventfd or as messages.
+ */
+#define VUB_SAMPLE_REG_NOTIFY		0x90	/* WO u32 */
+#define VUB_SAMPLE_REG_NOTIFY_COUNT	0x94	/* RO u32 */
+#define VUB_SAMPLE_REG_NOTIFY_SUM	0x98	/* RO u64 */
+#define VUB_SAMPLE_REG_NOTIFY_IRQ	0xa0	/* RW u32: MSI-X vector + 1 */
+#define VUB_SAMPLE_REG_KICK		0xa4	/* WO u32 */
+#define VUB_SAMPLE_REG_KICK_COUNT	0xa8	/* RO u32 */
+#define VUB_SAMPLE_REG_NOTIFY_VIA_FD	0xac	/* RO u32 */
+#define VUB_SAMPLE_NOTIFY_VALUE		1
+
 #define VUB_SAMPLE_ID_VALUE		0x56554230	/* "VUB0" */
 #define VUB_SAMPLE_VERSION_VALUE	0x00010000
 

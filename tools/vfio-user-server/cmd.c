@@ -276,25 +276,6 @@ int vus_cmd_region_info(struct vus_conn *c, struct vus_msg *m)
 	return 1;
 }
 
-int vus_cmd_region_io_fds(struct vus_conn *c, struct vus_msg *m)
-{
-	struct vfio_user_region_io_fds_request *in = (void *)m->data;
-	struct vfio_user_region_io_fds_reply out;
-
-	if (m->len < sizeof(*in) || in->flags != 0 || in->count != 0 ||
-	    in->argsz < sizeof(out) || in->argsz > VUS_MAX_ARGSZ)
-		return -EINVAL;
-	if (in->index >= VFIO_USER_PCI_NUM_REGIONS ||
-	    !vus_region_flags(c->dev, in->index))
-		return -EINVAL;
-	memset(&out, 0, sizeof(out));
-	out.argsz = sizeof(out);
-	out.index = in->index;
-	out.count = 0;		/* no ioeventfds offered */
-	vus_reply(c, m, &out, sizeof(out), NULL, 0);
-	return 1;
-}
-
 int vus_cmd_irq_info(struct vus_conn *c, struct vus_msg *m)
 {
 	struct vfio_user_irq_info *in = (void *)m->data, out;

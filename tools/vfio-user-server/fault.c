@@ -115,6 +115,27 @@ static const struct fault_def defs[VUS_F_NR] = {
 		"MIG_DATA_READ reply carries 16 bytes more than requested" },
 	[VUS_F_MIG_DMA_STOPPED] = { "mig-dma-stopped", VFIO_USER_REGION_WRITE,
 		"DMA GO runs the transfer even while the device is stopped" },
+	[VUS_F_IO_FDS_OVERLAP] = { "io-fds-overlap",
+		VFIO_USER_DEVICE_GET_REGION_IO_FDS,
+		"BAR0 io fds: a third ioeventfd overlapping NOTIFY" },
+	[VUS_F_IO_FDS_OVERSIZED] = { "io-fds-oversized",
+		VFIO_USER_DEVICE_GET_REGION_IO_FDS,
+		"BAR0 io fds: NOTIFY's ioeventfd is 16 bytes wide" },
+	[VUS_F_IO_FDS_WRONG_FD_TYPE] = { "io-fds-wrong-fd-type",
+		VFIO_USER_DEVICE_GET_REGION_IO_FDS,
+		"BAR0 io fds: a pipe instead of NOTIFY's eventfd" },
+	[VUS_F_IO_FDS_TOO_MANY] = { "io-fds-too-many",
+		VFIO_USER_DEVICE_GET_REGION_IO_FDS,
+		"BAR0 io fds: 17 announced (argsz too small: header only, as libvfio-user)" },
+	[VUS_F_IO_FDS_ERROR] = { "io-fds-error",
+		VFIO_USER_DEVICE_GET_REGION_IO_FDS,
+		"BAR0 io fds: error reply ENOTSUP (a server without them)" },
+	[VUS_F_NOREPLY_ERRORS] = { "noreply-errors", -1,
+		"from the Nth on, answer failed NO_REPLY commands with an error reply" },
+	[VUS_F_NOREPLY_ACK] = { "noreply-ack", -1,
+		"answer the Nth successful NO_REPLY command (a protocol violation)" },
+	[VUS_F_BAR0_IO] = { "bar0-io", VFIO_USER_REGION_READ,
+		"config space: BAR0 is an I/O BAR (bit 0 set; it still works)" },
 };
 
 struct fault_state {
@@ -207,6 +228,8 @@ bool vus_fault_hit(enum vus_fault_id id, uint16_t cmd)
 	f->seen++;
 	if (id == VUS_F_ERRNO_ODD)
 		return f->seen == f->n || f->seen == f->n + 1;
+	if (id == VUS_F_NOREPLY_ERRORS)
+		return f->seen >= f->n;
 	return f->seen == f->n;
 }
 

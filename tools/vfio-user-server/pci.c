@@ -58,6 +58,9 @@ static void cfg_init(struct vus_dev *d)
 	c[0x0e] = 0;			/* header type 0 */
 	/* BAR0: 32-bit memory, not prefetchable. */
 	put32(c + CFG_BAR0, 0);
+	/* bar0-io: BAR0 claims to be an I/O BAR (writes must not be posted). */
+	if (vus_fault_armed(VUS_F_BAR0_IO))
+		put32(c + CFG_BAR0, 1);
 	/* BAR2: 64-bit prefetchable memory. */
 	put32(c + CFG_BAR0 + 8, 0x0c);
 	put16(c + 0x2c, VUB_SAMPLE_SUBSYS_VENDOR_ID);
@@ -104,6 +107,11 @@ static void regs_reset(struct vus_dev *d)
 	d->dma_status = VUB_SAMPLE_DMA_IDLE;
 	d->dma_irq = 0;
 	d->dma_mode = VUB_SAMPLE_DMA_MODE_AUTO;
+	d->notify_count = 0;
+	d->notify_sum = 0;
+	d->notify_irq = 0;
+	d->notify_via_fd = 0;
+	d->kick_count = 0;
 	memset(d->msix_table, 0, sizeof(d->msix_table));
 	for (i = 0; i < VUB_SAMPLE_NUM_MSIX; i++)
 		d->msix_table[i * 16 + 12] = 1;	/* vector masked */
@@ -127,7 +135,7 @@ int vus_dev_init(struct vus_dev *d, uint32_t cfg_size)
 	vus_dma_hammer(d, 0);
 	regs_reset(d);
 	vus_irq_init(d);
-	return 0;
+	return vus_ioeventfd_init(d);
 }
 
 /* DEVICE_RESET: registers and config space; DMA maps and IRQ fds stay. */
@@ -147,6 +155,7 @@ void vus_dev_disconnect(struct vus_dev *d)
 {
 	vus_dma_release(d);
 	vus_irq_release(d);
+	vus_ioeventfd_reset(d);
 	vus_dev_reset(d);
 	vus_mig_reset(d);
 	d->reset_count = 0;
@@ -240,7 +249,15 @@ static uint32_t bar0_reg_width(uint64_t off)
 	case VUB_SAMPLE_REG_DMA_HAMMER:
 	case VUB_SAMPLE_REG_HAMMER_LOOPS:
 	case VUB_SAMPLE_REG_DMA_GUP:
+	case VUB_SAMPLE_REG_NOTIFY:
+	case VUB_SAMPLE_REG_NOTIFY_COUNT:
+	case VUB_SAMPLE_REG_NOTIFY_IRQ:
+	case VUB_SAMPLE_REG_KICK:
+	case VUB_SAMPLE_REG_KICK_COUNT:
+	case VUB_SAMPLE_REG_NOTIFY_VIA_FD:
 		return 4;
+	case VUB_SAMPLE_REG_NOTIFY_SUM:
+		return 8;
 	}
 	return 0;
 }
@@ -292,6 +309,16 @@ static uint64_t bar0_read(struct vus_dev *d, uint64_t off)
 		return vus_dma_hammer_loops();
 	case VUB_SAMPLE_REG_DMA_GUP:
 		return d->dma_gup;
+	case VUB_SAMPLE_REG_NOTIFY_COUNT:
+		return d->notify_count;
+	case VUB_SAMPLE_REG_NOTIFY_SUM:
+		return d->notify_sum;
+	case VUB_SAMPLE_REG_NOTIFY_IRQ:
+		return d->notify_irq;
+	case VUB_SAMPLE_REG_KICK_COUNT:
+		return d->kick_count;
+	case VUB_SAMPLE_REG_NOTIFY_VIA_FD:
+		return d->notify_via_fd;
 	default:
 		return 0;	/* write-only registers read 0 */
 	}
@@ -347,6 +374,15 @@ static void bar0_write(struct vus_conn *c, uint64_t off, uint64_t v)
 	case VUB_SAMPLE_REG_DMA_GUP:
 		if (v == 1)
 			d->dma_gup = vus_dma_gup_probe(d);
+		break;
+	case VUB_SAMPLE_REG_NOTIFY:
+		vus_notify(d, v, 1);
+		break;
+	case VUB_SAMPLE_REG_NOTIFY_IRQ:
+		d->notify_irq = v;
+		break;
+	case VUB_SAMPLE_REG_KICK:
+		d->kick_count++;
 		break;
 	default:
 		break;		/* read-only registers ignore writes */

@@ -85,16 +85,22 @@ static int wait_readable(int fd, int timeout_ms)
 	int waited = 0;
 
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int slice = 200, r;
+		struct pollfd p[3] = { { .fd = fd, .events = POLLIN } };
+		int slice = 200, r, n;
 
 		if (vus_stop)
 			return -1;
 		if (timeout_ms >= 0 && timeout_ms - waited < slice)
 			slice = timeout_ms - waited;
-		r = poll(&p, 1, slice);
-		if (r > 0)
+		/* The device's ioeventfds are served while we wait. */
+		n = 1 + vus_ioeventfd_pollfds(p + 1, 2);
+		r = poll(p, n, slice);
+		if (r > 0 && n > 1 && (p[1].revents | p[2].revents))
+			vus_ioeventfd_poll(p + 1);
+		if (r > 0 && p[0].revents)
 			return 1;
+		if (r > 0)
+			continue;
 		if (r < 0 && errno != EINTR)
 			return -1;
 		if (r == 0) {
@@ -112,6 +118,7 @@ static int wait_readable(int fd, int timeout_ms)
 static int read_full(struct vus_conn *c, void *buf, size_t len,
 		     struct vus_msg *m, int timeout_ms)
 {
+	bool retry = false;
 	size_t got = 0;
 
 	while (got < len) {
@@ -129,13 +136,21 @@ static int read_full(struct vus_conn *c, void *buf, size_t len,
 		ssize_t r;
 		int w;
 
-		w = wait_readable(c->fd, timeout_ms);
-		if (w <= 0) {
-			if (w == 0)
-				errno = ETIMEDOUT;
-			return -1;
+		/*
+		 * A new message: wait for it (serving the ioeventfds
+		 * meanwhile).  The rest of one is normally queued already:
+		 * try first, wait only if it is not.
+		 */
+		if (buf == &m->hdr || retry) {
+			w = wait_readable(c->fd, timeout_ms);
+			if (w <= 0) {
+				if (w == 0)
+					errno = ETIMEDOUT;
+				return -1;
+			}
 		}
 		r = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		retry = r < 0 && errno == EAGAIN;
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -289,7 +304,11 @@ int vus_reply(struct vus_conn *c, const struct vus_msg *req,
 		.flags = VFIO_USER_F_TYPE_REPLY,
 	};
 
-	if ((req->hdr.flags & VFIO_USER_F_NO_REPLY) || c->hung)
+	if (c->hung)
+		return 0;
+	/* noreply-ack: a success reply nobody asked for (a violation). */
+	if ((req->hdr.flags & VFIO_USER_F_NO_REPLY) &&
+	    !vus_fault_hit(VUS_F_NOREPLY_ACK, req->hdr.cmd))
 		return 0;
 	if (vus_fault_reply(c, req, &h, payload, len, fds, nfds))
 		return 0;
@@ -310,7 +329,14 @@ int vus_reply_err(struct vus_conn *c, const struct vus_msg *req, int err)
 
 	vus_dbg("reply msg%#x %s error %d (%s)", h.msg_id, vus_cmd_name(h.cmd),
 		err, strerror(err));
-	if ((req->hdr.flags & VFIO_USER_F_NO_REPLY) || c->hung)
+	if (c->hung)
+		return 0;
+	/*
+	 * The spec sends nothing for a failed NO_REPLY command; with
+	 * noreply-errors the client learns of it (the bridge counts it).
+	 */
+	if ((req->hdr.flags & VFIO_USER_F_NO_REPLY) &&
+	    !vus_fault_hit(VUS_F_NOREPLY_ERRORS, req->hdr.cmd))
 		return 0;
 	if (vus_fault_reply(c, req, &h, NULL, 0, NULL, 0))
 		return 0;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <poll.h>
 #include <linux/vfio_user.h>
 #include "vub_sample.h"
 
@@ -102,6 +103,14 @@ struct vus_dev {
 	uint32_t dma_gup;	/* VUB_SAMPLE_GUP_* of the last probe */
 	uint32_t reset_count;
 	uint8_t msix_table[VUB_SAMPLE_NUM_MSIX * 16];
+	/* Doorbells with ioeventfds (ioeventfd.c). */
+	uint32_t notify_count;
+	uint64_t notify_sum;
+	uint32_t notify_irq;
+	uint32_t notify_via_fd;
+	uint32_t kick_count;
+	int notify_efd;
+	int kick_efd;
 	/* BAR2. */
 	int bar2_fd;
 	uint8_t *bar2;
@@ -164,6 +173,14 @@ int vus_irq_set(struct vus_conn *c, struct vus_msg *m);
 int vus_irq_get_info(uint32_t index, struct vfio_user_irq_info *info);
 void vus_irq_doorbell(struct vus_dev *d, uint32_t val);
 uint32_t vus_irq_nr_fds(const struct vus_dev *d);
+
+/* ioeventfd.c */
+int vus_ioeventfd_init(struct vus_dev *d);
+void vus_notify(struct vus_dev *d, uint32_t val, uint32_t n);
+void vus_ioeventfd_reset(struct vus_dev *d);
+int vus_ioeventfd_pollfds(struct pollfd *p, int max);
+void vus_ioeventfd_poll(const struct pollfd *p);
+extern struct vus_dev *vus_io_dev;
 
 /* dma.c */
 int vus_dma_map(struct vus_conn *c, struct vus_msg *m);
@@ -269,6 +286,14 @@ enum vus_fault_id {
 	VUS_F_MIG_SHORT_DATA,
 	VUS_F_MIG_OVERSIZED_DATA,
 	VUS_F_MIG_DMA_STOPPED,
+	VUS_F_IO_FDS_OVERLAP,
+	VUS_F_IO_FDS_OVERSIZED,
+	VUS_F_IO_FDS_WRONG_FD_TYPE,
+	VUS_F_IO_FDS_TOO_MANY,
+	VUS_F_IO_FDS_ERROR,
+	VUS_F_NOREPLY_ERRORS,
+	VUS_F_NOREPLY_ACK,
+	VUS_F_BAR0_IO,
 	VUS_F_NR,
 };
 

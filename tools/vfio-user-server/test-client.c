@@ -907,11 +907,21 @@ static void test_misc_cmds(int fd)
 	struct reply r = { };
 	int ret;
 
+	/* argsz too small for BAR0's two ioeventfds: the header only. */
 	ret = t_call(fd, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &io, sizeof(io),
 		     NULL, 0, &r);
-	CHECK(!ret && r.len == 16 && ((uint32_t *)r.data)[3] == 0 &&
-	      r.nfds == 0, "IO_FDS: %d", ret);
+	CHECK(!ret && r.len == 16 && ((uint32_t *)r.data)[3] == 2 &&
+	      ((uint32_t *)r.data)[0] == 16 + 2 * 40 && r.nfds == 0,
+	      "IO_FDS: %d", ret);
 	t_reply_free(&r);
+	io.argsz = 16 + 2 * 40;
+	ret = t_call(fd, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &io, sizeof(io),
+		     NULL, 0, &r);
+	CHECK(!ret && r.len == 16 + 2 * 40 && ((uint32_t *)r.data)[3] == 2 &&
+	      r.nfds == 2, "IO_FDS BAR0: %d len %u fds %d", ret, r.len,
+	      r.nfds);
+	t_reply_free(&r);
+	io.argsz = 16;
 	io.flags = 1;
 	ret = t_call(fd, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &io, sizeof(io),
 		     NULL, 0, NULL);

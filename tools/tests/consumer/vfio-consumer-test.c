@@ -2543,6 +2543,226 @@ out:
 
 /* ---- main ----------------------------------------------------------- */
 
+
+/* ---- fast paths: posted writes, ioeventfds (t-21) ------------------- */
+
+static long sysfs_num(const char *attr)
+{
+	char path[PATH_MAX], buf[64];
+	FILE *f;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/%s",
+		 dev_name, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 0);
+	fclose(f);
+	return v;
+}
+
+#define BURST	2000
+
+/*
+ * A burst of writes, then a read-back: every write applied, in order.
+ * Run with posted_writes on (t-21 checks stats/posted_writes), and off
+ * for the comparison; prints the time per write.
+ */
+static void test_posted_burst(void)
+{
+	long posted0 = sysfs_num("stats/posted_writes");
+	uint32_t count0 = reg(VUB_SAMPLE_REG_NOTIFY_COUNT);
+	uint64_t sum0 = 0, sum = 0, want = 0;
+	double t0, t1;
+	uint32_t i, v = 0;
+
+	if (rd64(BAR0, VUB_SAMPLE_REG_NOTIFY_SUM, &sum0))
+		return fail("posted-burst", "read NOTIFY_SUM: %m");
+	t0 = now();
+	for (i = 1; i <= BURST; i++) {
+		/* Values != NOTIFY_VALUE: messages, never the ioeventfd. */
+		if (wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, i) ||
+		    wr32(BAR0, VUB_SAMPLE_REG_NOTIFY, i + 1))
+			return fail("posted-burst", "write %u: %m", i);
+		want += i + 1;
+	}
+	t1 = now();
+	/* The read is answered after every write before it. */
+	if (rd32(BAR0, VUB_SAMPLE_REG_SCRATCH, &v) ||
+	    rd64(BAR0, VUB_SAMPLE_REG_NOTIFY_SUM, &sum))
+		return fail("posted-burst", "read back: %m");
+	info("INFO: posted-burst: %.2f us per write, posted_writes %ld -> %ld\n",
+	     (t1 - t0) * 1e6 / (2 * BURST), posted0,
+	     sysfs_num("stats/posted_writes"));
+	if (v != BURST)
+		return fail("posted-burst", "SCRATCH %u, want %u (order)", v,
+			    BURST);
+	if (reg(VUB_SAMPLE_REG_NOTIFY_COUNT) - count0 != BURST ||
+	    sum - sum0 != want)
+		return fail("posted-burst", "NOTIFY count %u sum %llu, want %u %llu",
+			    reg(VUB_SAMPLE_REG_NOTIFY_COUNT) - count0,
+			    (unsigned long long)(sum - sum0), BURST,
+			    (unsigned long long)want);
+	pass("posted-burst");
+}
+
+/* A 2-byte write to a 4-byte register: the server fails it (EINVAL). */
+static void test_posted_error(void)
+{
+	uint16_t h = 0x1234;
+	ssize_t n = pwrite(dev_fd, &h, 2,
+			   REGION_OFF(BAR0) + VUB_SAMPLE_REG_SCRATCH);
+
+	if (sysfs_num("posted_writes") == 1 && n != 2)
+		return fail("posted-error", "posted write returned %zd: %m", n);
+	if (sysfs_num("posted_writes") == 0 && (n != -1 || errno != EINVAL))
+		return fail("posted-error", "write returned %zd: %m", n);
+	/* Any later request is handled after it (and its error reply). */
+	if (reg(VUB_SAMPLE_REG_ID) != VUB_SAMPLE_ID_VALUE)
+		return fail("posted-error", "read after: %m");
+	pass("posted-error");
+}
+
+/*
+ * Posted writes queued in the socket of a stopped server that then
+ * dies: the device breaks, later calls fail with EIO.
+ */
+static void test_posted_dead(void)
+{
+	long pid = sysfs_num("server_pid");
+	uint32_t i, v;
+	char st[32] = "";
+	int k;
+
+	/*
+	 * One write first: the BAR's type is learned (a config read) at
+	 * the first write, which a stopped server would not answer.
+	 */
+	if (wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, 0) ||
+	    rd32(BAR0, VUB_SAMPLE_REG_SCRATCH, &v))
+		return fail("posted-dead", "first write: %m");
+	if (pid <= 0 || kill(pid, SIGSTOP))
+		return fail("posted-dead", "stop server %ld: %m", pid);
+	for (i = 0; i < 200; i++)
+		if (wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, i))
+			break;
+	if (i < 200) {
+		kill(pid, SIGKILL);
+		return fail("posted-dead", "posted write %u blocked or failed: %m",
+			    i);
+	}
+	kill(pid, SIGKILL);
+	for (k = 0; k < 100; k++) {
+		char path[PATH_MAX];
+		FILE *f;
+
+		snprintf(path, sizeof(path),
+			 "/sys/bus/vfio-user/devices/%s/state", dev_name);
+		f = fopen(path, "r");
+		if (f) {
+			if (!fgets(st, sizeof(st), f))
+				st[0] = 0;
+			fclose(f);
+		}
+		if (!strncmp(st, "broken", 6))
+			break;
+		usleep(50000);
+	}
+	if (strncmp(st, "broken", 6))
+		return fail("posted-dead", "state %s", st);
+	if (wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, 1) == 0 || errno != EIO)
+		return fail("posted-dead", "write after: %m");
+	if (rd32(BAR0, VUB_SAMPLE_REG_SCRATCH, &v) == 0 || errno != EIO)
+		return fail("posted-dead", "read after: %m");
+	pass("posted-dead");
+}
+
+/* Poll a register until it reaches @want (the eventfd is asynchronous). */
+static uint32_t reg_wait(uint64_t off, uint32_t want)
+{
+	uint32_t v = ~0U;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		v = reg(off);
+		if (v == want)
+			break;
+		usleep(10000);
+	}
+	return v;
+}
+
+#define NOTIFY_N	300
+#define NOTIFY_M	50
+#define KICK_K		70
+
+/*
+ * NOTIFY with its data match and KICK go through the server's
+ * ioeventfds (t-21 checks stats/ioeventfd_writes), other values as
+ * messages; the device model sees every write with its value.
+ * With "ioeventfd-off" nothing goes through an eventfd.
+ */
+static void do_ioeventfd(const char *name, bool on)
+{
+	uint32_t c0 = reg(VUB_SAMPLE_REG_NOTIFY_COUNT);
+	uint32_t f0 = reg(VUB_SAMPLE_REG_NOTIFY_VIA_FD);
+	uint32_t k0 = reg(VUB_SAMPLE_REG_KICK_COUNT);
+	uint64_t s0 = 0, s1 = 0;
+	int32_t efd = eventfd(0, EFD_NONBLOCK);
+	uint32_t i, c, f, k;
+
+	if (rd64(BAR0, VUB_SAMPLE_REG_NOTIFY_SUM, &s0))
+		return fail(name, "read: %m");
+	for (i = 0; i < NOTIFY_N + NOTIFY_M; i++)
+		if (wr32(BAR0, VUB_SAMPLE_REG_NOTIFY,
+			 i < NOTIFY_N ? VUB_SAMPLE_NOTIFY_VALUE : 5))
+			return fail(name, "NOTIFY write %u: %m", i);
+	for (i = 0; i < KICK_K; i++)
+		if (wr32(BAR0, VUB_SAMPLE_REG_KICK, i))
+			return fail(name, "KICK write %u: %m", i);
+	c = reg_wait(VUB_SAMPLE_REG_NOTIFY_COUNT, c0 + NOTIFY_N + NOTIFY_M) - c0;
+	k = reg_wait(VUB_SAMPLE_REG_KICK_COUNT, k0 + KICK_K) - k0;
+	f = reg(VUB_SAMPLE_REG_NOTIFY_VIA_FD) - f0;
+	if (rd64(BAR0, VUB_SAMPLE_REG_NOTIFY_SUM, &s1))
+		return fail(name, "read: %m");
+	info("INFO: %s: count %u sum %llu via eventfd %u kicks %u\n", name, c,
+	     (unsigned long long)(s1 - s0), f, k);
+	if (c != NOTIFY_N + NOTIFY_M || k != KICK_K ||
+	    s1 - s0 != NOTIFY_N * VUB_SAMPLE_NOTIFY_VALUE + NOTIFY_M * 5)
+		return fail(name, "device model saw count %u sum %llu kicks %u",
+			    c, (unsigned long long)(s1 - s0), k);
+	if (on ? f != NOTIFY_N : f != 0)
+		return fail(name, "%u notifications through the eventfd", f);
+	/*
+	 * A doorbell through the eventfd fires the device's interrupt.
+	 * The eventfd is not ordered after a posted write: read NOTIFY_IRQ
+	 * back before ringing.
+	 */
+	if (efd < 0 || set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &efd) ||
+	    wr32(BAR0, VUB_SAMPLE_REG_NOTIFY_IRQ, 1) ||
+	    reg(VUB_SAMPLE_REG_NOTIFY_IRQ) != 1 ||
+	    wr32(BAR0, VUB_SAMPLE_REG_NOTIFY, VUB_SAMPLE_NOTIFY_VALUE))
+		return fail(name, "interrupt setup: %m");
+	if (wait_efd(efd, 5000))
+		return fail(name, "no interrupt for the doorbell");
+	wr32(BAR0, VUB_SAMPLE_REG_NOTIFY_IRQ, 0);
+	disable_irqs(VFIO_PCI_MSIX_IRQ_INDEX);
+	close(efd);
+	pass(name);
+}
+
+static void test_ioeventfd(void)
+{
+	do_ioeventfd("ioeventfd", true);
+}
+
+static void test_ioeventfd_off(void)
+{
+	do_ioeventfd("ioeventfd-off", false);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -2590,6 +2810,11 @@ static const struct {
 	{ "dma-memlock", test_dma_memlock, true },
 	{ "dma-kill", test_dma_kill, true },
 	{ "reopen-v2", test_reopen_v2, true },
+	{ "posted-burst", test_posted_burst, true },
+	{ "posted-error", test_posted_error, true },
+	{ "posted-dead", test_posted_dead, true },
+	{ "ioeventfd", test_ioeventfd, true },
+	{ "ioeventfd-off", test_ioeventfd_off, true },
 };
 
 #define NR_TESTS	(sizeof(tests) / sizeof(tests[0]))
