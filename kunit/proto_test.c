@@ -1441,7 +1441,6 @@ static void proto_test_null_err(struct kunit *test)
 			-EPROTO);
 }
 
-
 /* ---- DEVICE_GET_REGION_IO_FDS ---------------------------------------- */
 
 struct iof_case {

@@ -82,7 +82,8 @@ static ssize_t vub_mdev_show_description(struct mdev_type *mtype, char *buf)
 	struct vub_mdev_parent *mp = to_vub_mdev_parent(mtype);
 	const struct vub_pci_ids *ids = &mp->ids;
 
-	return sysfs_emit(buf, "vfio-user server %s: PCI %04x:%04x subsystem %04x:%04x class %06x, %u regions, %u irq indexes\n",
+	return sysfs_emit(buf,
+			  "vfio-user server %s: PCI %04x:%04x subsystem %04x:%04x class %06x, %u regions, %u irq indexes\n",
 			  mp->vd->socket_path, ids->vendor, ids->device,
 			  ids->subsystem_vendor, ids->subsystem_device,
 			  ids->class, mp->vd->info.num_regions,

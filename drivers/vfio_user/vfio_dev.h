@@ -64,7 +64,7 @@ struct vub_vfio {
 	bool dma_windows_mmap;		/* ... with the window file */
 	u32 dma_nr_windows;		/* how many, of dma_wsize bytes */
 	u64 dma_wsize;
-	struct mutex dma_buf_lock;
+	struct mutex dma_buf_lock;	/* one DMA_READ uses dma_buf */
 	void *dma_buf;			/* DMA_READ bounce, dma_buf_size */
 	size_t dma_buf_size;
 

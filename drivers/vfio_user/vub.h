@@ -74,6 +74,7 @@ enum vub_frontend {
 	VUB_FRONTEND_BUS,	/* a vfio_device on the vfio-user device */
 	VUB_FRONTEND_MDEV,	/* an mdev parent, vfio_user_mdev.ko */
 };
+
 #define VUB_MIN_TIMEOUT_MS	100
 #define VUB_MAX_TIMEOUT_MS	3600000
 
