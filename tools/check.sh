@@ -210,7 +210,7 @@ lane_vm_test() {
 	local ko
 	ko=$(fresh_ko "$abi" "/usr/src/linux-headers-$abi") ||
 		{ say "FAIL: vm-6.1:build (see $log)"; return; }
-	vm_run vm-6.1 results/vm-test.log "$ko" -a "$abi" -t 1500 -l results/vm-dmesg.log
+	vm_run vm-6.1 results/vm-test.log "$ko" -a "$abi" -t 3000 -l results/vm-dmesg.log
 }
 
 # The newest installed 6.12 headers (make deps), and Debian's matching
