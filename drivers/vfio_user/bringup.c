@@ -49,6 +49,9 @@
 
 struct vub_bu {
 	struct vub_device *vd;
+	struct socket *sock;		/* the connection being brought up */
+	struct vub_desc *d;		/* what we learn */
+	bool reconnect;			/* no ioeventfds, nothing kept in vd */
 	unsigned long cbuf;		/* user scratch page for cmsgs */
 	void *kcbuf;			/* kernel copy of it */
 	void *buf;			/* reply payload */
@@ -111,7 +114,7 @@ static void bu_harvest(struct vub_bu *bu, size_t used)
 static int bu_recv(struct vub_bu *bu, void *buf, size_t len)
 {
 	struct vub_device *vd = bu->vd;
-	struct socket *sock = vd->conn->sock;
+	struct socket *sock = bu->sock;
 
 	while (len) {
 		struct kvec vec = { .iov_base = buf, .iov_len = len };
@@ -176,11 +179,9 @@ static int bu_xfer_opt(struct vub_bu *bu, u16 cmd, const void *req,
 	bu_drop_files(bu, false);
 	bu->deadline = jiffies + msecs_to_jiffies(vd->timeout_ms);
 	atomic64_inc(&vd->stats.requests);
-	ret = vub_conn_send(vd, &h, req, len, NULL, 0, NULL, 0);
-	if (ret == -EIO) {
+	ret = vub_sock_send(vd, bu->sock, &h, req, len);
+	if (ret == -ECONNRESET)
 		dev_err(&vd->dev, "server closed the connection during bring-up\n");
-		return -ECONNRESET;
-	}
 	if (ret)
 		return ret;
 	ret = bu_recv(bu, &rh, sizeof(rh));
@@ -280,7 +281,7 @@ static int bu_version(struct vub_bu *bu)
 	if (ret < 0)
 		return ret;
 	bu_drop_files(bu, true);	/* no twin socket: we did not ask */
-	if (vub_version_check_reply(bu->buf, ret, &ours, &vd->caps, &minor,
+	if (vub_version_check_reply(bu->buf, ret, &ours, &bu->d->caps, &minor,
 				    &err)) {
 		const struct vfio_user_version *v = bu->buf;
 
@@ -290,14 +291,12 @@ static int bu_version(struct vub_bu *bu)
 				VFIO_USER_MINOR);
 		return bu_bad(bu, "VERSION", -1, &err);
 	}
-	vd->major = VFIO_USER_MAJOR;
-	vd->minor = minor;
+	bu->d->minor = minor;
 	return 0;
 }
 
 static int bu_device_info(struct vub_bu *bu)
 {
-	struct vub_device *vd = bu->vd;
 	struct vfio_user_device_info req;
 	struct vub_err err = {};
 	int ret;
@@ -307,7 +306,7 @@ static int bu_device_info(struct vub_bu *bu)
 	if (ret < 0)
 		return ret;
 	bu_drop_files(bu, true);
-	if (vub_check_device_info(bu->buf, ret, &vd->info, &err))
+	if (vub_check_device_info(bu->buf, ret, &bu->d->info, &err))
 		return bu_bad(bu, "DEVICE_GET_INFO", -1, &err);
 	return 0;
 }
@@ -337,7 +336,7 @@ static int bu_region_file(struct vub_bu *bu, u32 index, struct file *f)
 			index);
 		return -EPROTO;
 	}
-	if (!(vd->regions[index].flags & VFIO_USER_REGION_INFO_FLAG_WRITE))
+	if (!(bu->d->regions[index].flags & VFIO_USER_REGION_INFO_FLAG_WRITE))
 		return 0;
 	if (!(f->f_mode & FMODE_WRITE)) {
 		dev_warn(&vd->dev, "region %u: the fd is open read-only, mappings will be read-only\n",
@@ -349,14 +348,14 @@ static int bu_region_file(struct vub_bu *bu, u32 index, struct file *f)
 			 index);
 		return 0;
 	}
-	set_bit(index, vd->region_writable);
+	set_bit(index, bu->d->region_writable);
 	return 0;
 }
 
 static int bu_region(struct vub_bu *bu, u32 index)
 {
 	struct vub_device *vd = bu->vd;
-	struct vub_region *r = &vd->regions[index];
+	struct vub_region *r = &bu->d->regions[index];
 	struct vfio_user_region_info req;
 	struct vub_err err = {};
 	u32 argsz = VUB_REGION_INFO_ARGSZ, needed = 0;
@@ -400,7 +399,7 @@ static int bu_region(struct vub_bu *bu, u32 index)
 	ret = bu_region_file(bu, index, bu->files[0]);
 	if (ret)
 		return ret;
-	vd->region_files[index] = bu->files[0];
+	bu->d->region_files[index] = bu->files[0];
 	bu->nr_files = 0;
 	return 0;
 }
@@ -453,7 +452,6 @@ static int bu_io_fds(struct vub_bu *bu, u32 index)
 
 static int bu_irq(struct vub_bu *bu, u32 index)
 {
-	struct vub_device *vd = bu->vd;
 	struct vfio_user_irq_info req;
 	struct vub_err err = {};
 	int ret;
@@ -463,7 +461,7 @@ static int bu_irq(struct vub_bu *bu, u32 index)
 	if (ret < 0)
 		return ret;
 	bu_drop_files(bu, true);
-	if (vub_check_irq_info(index, bu->buf, ret, &vd->irqs[index], &err))
+	if (vub_check_irq_info(index, bu->buf, ret, &bu->d->irqs[index], &err))
 		return bu_bad(bu, "DEVICE_GET_IRQ_INFO", index, &err);
 	return 0;
 }
@@ -471,6 +469,7 @@ static int bu_irq(struct vub_bu *bu, u32 index)
 static int bu_run(struct vub_bu *bu)
 {
 	struct vub_device *vd = bu->vd;
+	struct vub_desc *d = bu->d;
 	u32 i;
 	int ret;
 
@@ -480,29 +479,42 @@ static int bu_run(struct vub_bu *bu)
 	ret = bu_device_info(bu);
 	if (ret)
 		return ret;
-	vd->regions = kcalloc(vd->info.num_regions, sizeof(*vd->regions),
-			      GFP_KERNEL);
-	vd->region_files = kcalloc(vd->info.num_regions,
-				   sizeof(*vd->region_files), GFP_KERNEL);
-	vd->irqs = kcalloc(vd->info.num_irqs, sizeof(*vd->irqs), GFP_KERNEL);
-	if ((vd->info.num_regions && (!vd->regions || !vd->region_files)) ||
-	    (vd->info.num_irqs && !vd->irqs))
+	d->regions = kcalloc(d->info.num_regions, sizeof(*d->regions),
+			     GFP_KERNEL);
+	d->region_files = kcalloc(d->info.num_regions,
+				  sizeof(*d->region_files), GFP_KERNEL);
+	d->irqs = kcalloc(d->info.num_irqs, sizeof(*d->irqs), GFP_KERNEL);
+	if (!bu->reconnect) {
+		/* The device owns them from here on, also on failure. */
+		vd->caps = d->caps;
+		vd->major = VFIO_USER_MAJOR;
+		vd->minor = d->minor;
+		vd->info = d->info;
+		vd->regions = d->regions;
+		vd->region_files = d->region_files;
+		vd->irqs = d->irqs;
+	}
+	if ((d->info.num_regions && (!d->regions || !d->region_files)) ||
+	    (d->info.num_irqs && !d->irqs))
 		return -ENOMEM;
-	for (i = 0; i < vd->info.num_regions; i++) {
+	for (i = 0; i < d->info.num_regions; i++) {
 		ret = bu_region(bu, i);
 		if (ret)
 			return ret;
 	}
-	for (i = 0; i < vd->info.num_regions; i++) {
+	for (i = 0; !bu->reconnect && i < d->info.num_regions; i++) {
 		ret = bu_io_fds(bu, i);
 		if (ret)
 			return ret;
 	}
-	for (i = 0; i < vd->info.num_irqs; i++) {
+	for (i = 0; i < d->info.num_irqs; i++) {
 		ret = bu_irq(bu, i);
 		if (ret)
 			return ret;
 	}
+	d->next_id = bu->msg_id;
+	if (bu->reconnect)
+		return 0;
 	/*
 	 * Posting is safe by default only without mappable regions (as
 	 * QEMU): a read through a mapping is not ordered after a posted
@@ -524,7 +536,8 @@ static int bu_run(struct vub_bu *bu)
  * Runs in the creating process.  On failure the caller tears the
  * device down; region files already taken are released with it.
  */
-int vub_bringup(struct vub_device *vd)
+static int vub_bringup_run(struct vub_device *vd, struct socket *sock,
+			   struct vub_desc *d, bool reconnect)
 {
 	struct vub_bu *bu;
 	int ret;
@@ -537,6 +550,9 @@ int vub_bringup(struct vub_device *vd)
 	if (!bu)
 		return -ENOMEM;
 	bu->vd = vd;
+	bu->sock = sock;
+	bu->d = d;
+	bu->reconnect = reconnect;
 	bu->kcbuf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	bu->buf = kvmalloc(BU_BUF_SIZE, GFP_KERNEL);
 	if (!bu->kcbuf || !bu->buf) {
@@ -559,4 +575,44 @@ out:
 	kfree(bu->kcbuf);
 	kfree(bu);
 	return ret;
+}
+
+int vub_bringup(struct vub_device *vd)
+{
+	struct vub_desc *d;
+	int ret;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	ret = vub_bringup_run(vd, vd->conn->sock, d, false);
+	/* Also on failure: the release drops the writable counts taken. */
+	bitmap_copy(vd->region_writable, d->region_writable, VUB_MAX_REGIONS);
+	kfree(d);
+	return ret;
+}
+
+int vub_bringup_sock(struct vub_device *vd, struct socket *sock,
+		     struct vub_desc *d)
+{
+	return vub_bringup_run(vd, sock, d, true);
+}
+
+void vub_desc_free(struct vub_desc *d)
+{
+	u32 i;
+
+	if (d->region_files) {
+		for (i = 0; i < d->info.num_regions; i++) {
+			if (!d->region_files[i])
+				continue;
+			if (test_bit(i, d->region_writable))
+				mapping_unmap_writable(d->region_files[i]->f_mapping);
+			fput(d->region_files[i]);
+		}
+	}
+	kfree(d->region_files);
+	kfree(d->regions);
+	kfree(d->irqs);
+	memset(d, 0, sizeof(*d));
 }

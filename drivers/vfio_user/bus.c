@@ -131,7 +131,8 @@ static void vub_device_release(struct device *dev)
 	u32 i;
 
 	WARN_ON(work_pending(&vd->broken_work) ||
-		work_pending(&vd->state_work));
+		work_pending(&vd->state_work) ||
+		delayed_work_pending(&vd->reconnect_work));
 	vub_conn_free(vd);
 	if (vd->region_files) {
 		for (i = 0; i < vd->info.num_regions; i++) {
@@ -150,7 +151,8 @@ static void vub_device_release(struct device *dev)
 	put_pid(vd->server_pid);
 	if (vd->id >= 0)
 		ida_free(&vub_ida, vd->id);
-	kfree(vd->socket_path);
+	kfree(vd->first_socket_path);
+	mutex_destroy(&vd->reconnect_lock);
 	kfree(vd);
 }
 
@@ -330,6 +332,11 @@ static int vub_device_create(const struct vub_add_args *a)
 		       READ_ONCE(vub_default_frontend);
 	INIT_WORK(&vd->broken_work, vub_broken_work);
 	INIT_WORK(&vd->state_work, vub_state_work);
+	INIT_DELAYED_WORK(&vd->reconnect_work, vub_reconnect_expired);
+	mutex_init(&vd->reconnect_lock);
+	init_rwsem(&vd->files_sem);
+	vd->expected_uid = expected_uid;
+	vd->reconnect_timeout_ms = READ_ONCE(vub_default_reconnect_timeout_ms);
 	vd->timeout_ms = a->timeout_ms ?: READ_ONCE(vub_default_timeout_ms);
 	vd->reset_timeout_ms = a->reset_timeout_ms ?:
 			       READ_ONCE(vub_default_reset_timeout_ms);
@@ -340,7 +347,8 @@ static int vub_device_create(const struct vub_add_args *a)
 	vd->dev.groups = vub_dev_groups;
 	vd->dev.release = vub_device_release;
 	/* From here on put_device() frees everything. */
-	vd->socket_path = kstrdup(a->socket, GFP_KERNEL);
+	vd->first_socket_path = kstrdup(a->socket, GFP_KERNEL);
+	vd->socket_path = vd->first_socket_path;
 	if (!vd->socket_path) {
 		put_device(&vd->dev);
 		return -ENOMEM;
@@ -379,6 +387,8 @@ static int vub_device_create(const struct vub_add_args *a)
 	ret = vub_conn_start(vd);
 	if (ret)
 		goto err;
+	if (READ_ONCE(vub_default_reconnect) && vub_reconnect_enable(vd, true))
+		dev_warn(&vd->dev, "reconnect stays off for this device\n");
 	if (vd->frontend == VUB_FRONTEND_MDEV && !a->may_wait)
 		vub_mdev_request_module();
 	ret = device_add(&vd->dev);

@@ -86,6 +86,8 @@ const char *vub_state_name(enum vub_state state)
 		return "broken";
 	case VUB_STATE_CLOSING:
 		return "closing";
+	case VUB_STATE_RECONNECTING:
+		return "reconnecting";
 	}
 	return "unknown";
 }
@@ -98,11 +100,13 @@ enum vub_state vub_state(struct vub_device *vd)
 /*
  * Every change of the connection state goes through here, under the
  * pending table's lock.  Legal: BRINGUP -> READY (the receiver
- * starts), BRINGUP/READY -> BROKEN, and anything -> CLOSING.  Returns
- * false, and changes nothing, for a transition that is not allowed
- * (BROKEN or CLOSING are final, READY is reached once); callers that
- * race with others (breaking, closing) rely on that, so only a
- * transition nobody could have raced with warns.
+ * starts), READY -> RECONNECTING (connection lost, reconnect on),
+ * RECONNECTING -> READY (reconnect.c), BRINGUP/READY/RECONNECTING ->
+ * BROKEN, and anything -> CLOSING.  Returns false, and changes nothing,
+ * for a transition that is not allowed (BROKEN or CLOSING are final);
+ * callers that race with others (breaking, closing) rely on that, so
+ * only a transition nobody could have raced with warns.  Every change
+ * wakes the requests waiting for a reconnect.
  */
 static bool vub_conn_set_state(struct vub_device *vd, enum vub_state to)
 {
@@ -113,10 +117,15 @@ static bool vub_conn_set_state(struct vub_device *vd, enum vub_state to)
 	lockdep_assert_held(&c->pending.xa_lock);
 	switch (to) {
 	case VUB_STATE_READY:
-		ok = from == VUB_STATE_BRINGUP;
+		ok = from == VUB_STATE_BRINGUP ||
+		     from == VUB_STATE_RECONNECTING;
+		break;
+	case VUB_STATE_RECONNECTING:
+		ok = from == VUB_STATE_READY;
 		break;
 	case VUB_STATE_BROKEN:
-		ok = from == VUB_STATE_BRINGUP || from == VUB_STATE_READY;
+		ok = from == VUB_STATE_BRINGUP || from == VUB_STATE_READY ||
+		     from == VUB_STATE_RECONNECTING;
 		break;
 	case VUB_STATE_CLOSING:
 		ok = true;
@@ -139,6 +148,8 @@ static bool vub_conn_set_state(struct vub_device *vd, enum vub_state to)
 		schedule_work(&vd->state_work);
 	}
 	WRITE_ONCE(c->state, to);
+	c->replaying = false;
+	wake_up_all(&c->state_wq);
 	return true;
 }
 
@@ -160,12 +171,24 @@ static void vub_fail_pending_locked(struct vub_conn *c, int err)
 	}
 }
 
-void vub_set_broken(struct vub_device *vd, int err, const char *why)
+/* Shut the sockets down (the new one of a reconnect too); xa_lock held. */
+static void vub_conn_shut_locked(struct vub_conn *c)
+{
+	lockdep_assert_held(&c->pending.xa_lock);
+	if (c->sock)
+		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	if (c->new_sock)
+		kernel_sock_shutdown(c->new_sock, SHUT_RDWR);
+}
+
+static void __vub_set_broken(struct vub_device *vd, int err, const char *why,
+			     bool only_reconnecting)
 {
 	struct vub_conn *c = vd->conn;
 
 	xa_lock(&c->pending);
-	if (!vub_conn_set_state(vd, VUB_STATE_BROKEN)) {
+	if ((only_reconnecting && c->state != VUB_STATE_RECONNECTING) ||
+	    !vub_conn_set_state(vd, VUB_STATE_BROKEN)) {
 		xa_unlock(&c->pending);
 		return;
 	}
@@ -180,11 +203,106 @@ void vub_set_broken(struct vub_device *vd, int err, const char *why)
 	 */
 	smp_mb();
 	schedule_work(&vd->broken_work);
+	/*
+	 * Under the lock: a reconnect swaps c->sock and releases the old
+	 * one under it (vub_conn_swap()).
+	 */
+	vub_conn_shut_locked(c);
 	xa_unlock(&c->pending);
 
 	dev_err(&vd->dev, "connection to %s broken (%pe): %s; requests fail with EIO until the device is removed and added again\n",
 		vd->socket_path, ERR_PTR(err), why);
-	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+}
+
+void vub_set_broken(struct vub_device *vd, int err, const char *why)
+{
+	__vub_set_broken(vd, err, why, false);
+}
+
+/*
+ * The connection is gone (end of file, reset, a failed send).  With
+ * reconnect on, a READY device waits for a new server instead of
+ * breaking: pending requests fail with -EIO (what the old server did
+ * with them is unknown), new ones wait (vub_conn_wait_ready()), and the
+ * reconnect timeout breaks the device if nobody reconnects it.  A new
+ * server lost during a reconnect fails that reconnect's requests.
+ */
+void vub_conn_lost(struct vub_device *vd, int err, const char *why)
+{
+	struct vub_conn *c = vd->conn;
+	unsigned int ms = READ_ONCE(vd->reconnect_timeout_ms);
+
+	xa_lock(&c->pending);
+	if (c->state == VUB_STATE_RECONNECTING) {
+		vub_fail_pending_locked(c, -EIO);
+		vub_conn_shut_locked(c);
+		xa_unlock(&c->pending);
+		return;
+	}
+	if (c->state != VUB_STATE_READY || !READ_ONCE(vd->reconnect) ||
+	    !vub_conn_set_state(vd, VUB_STATE_RECONNECTING)) {
+		xa_unlock(&c->pending);
+		vub_set_broken(vd, err, why);
+		return;
+	}
+	c->reconnect_deadline = jiffies + msecs_to_jiffies(ms);
+	vub_fail_pending_locked(c, -EIO);
+	/* Under the lock: vub_conn_shutdown() cancels it after CLOSING. */
+	schedule_delayed_work(&vd->reconnect_work, msecs_to_jiffies(ms));
+	vub_conn_shut_locked(c);
+	xa_unlock(&c->pending);
+
+	dev_warn(&vd->dev, "connection to %s lost (%pe): %s; reconnecting: requests wait up to %u ms for a write to reconnect\n",
+		 vd->socket_path, ERR_PTR(err), why, ms);
+}
+
+void vub_reconnect_expired(struct work_struct *work)
+{
+	struct vub_device *vd = container_of(to_delayed_work(work),
+					     struct vub_device,
+					     reconnect_work);
+
+	__vub_set_broken(vd, -ETIMEDOUT, "no reconnect within reconnect_timeout_ms",
+			 true);
+}
+
+/* May current send a request now?  xa_lock held. */
+static bool vub_conn_may_send_locked(struct vub_conn *c)
+{
+	return c->state == VUB_STATE_READY ||
+	       (c->state == VUB_STATE_RECONNECTING && c->replaying &&
+		c->replayer == current);
+}
+
+int vub_conn_wait_ready(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+	unsigned long deadline;
+	long left;
+
+	for (;;) {
+		xa_lock(&c->pending);
+		if (vub_conn_may_send_locked(c)) {
+			xa_unlock(&c->pending);
+			return 0;
+		}
+		if (c->state != VUB_STATE_RECONNECTING) {
+			xa_unlock(&c->pending);
+			return -EIO;
+		}
+		/* The reconnect work breaks the device at the deadline. */
+		deadline = c->reconnect_deadline + HZ;
+		xa_unlock(&c->pending);
+		left = (long)(deadline - jiffies);
+		if (left <= 0)
+			return -EIO;
+		left = wait_event_killable_timeout(c->state_wq,
+						   READ_ONCE(c->state) !=
+						   VUB_STATE_RECONNECTING,
+						   min_t(long, left, 10 * HZ));
+		if (left < 0)
+			return -EINTR;
+	}
 }
 
 int vub_broken_reason(struct vub_device *vd, char *buf, size_t size)
@@ -248,7 +366,9 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 	if (mutex_lock_killable(&c->send_lock))
 		return -EINTR;
 	if (READ_ONCE(c->state) == VUB_STATE_BROKEN ||
-	    READ_ONCE(c->state) == VUB_STATE_CLOSING) {
+	    READ_ONCE(c->state) == VUB_STATE_CLOSING ||
+	    (READ_ONCE(c->state) == VUB_STATE_RECONNECTING &&
+	     (!READ_ONCE(c->replaying) || READ_ONCE(c->replayer) != current))) {
 		mutex_unlock(&c->send_lock);
 		return -EIO;
 	}
@@ -276,8 +396,12 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 	}
 	if (ret > 0) {
 		atomic64_add(ret, &vd->stats.bytes_sent);
-		vub_set_broken(vd, -EIO, "message cut short while sending");
-		return fatal_signal_pending(current) ? -EINTR : -EIO;
+		if (fatal_signal_pending(current)) {
+			vub_set_broken(vd, -EIO, "message cut short while sending");
+			return -EINTR;
+		}
+		vub_conn_lost(vd, -EIO, "message cut short while sending");
+		return -EIO;
 	}
 	if (ret == -EAGAIN) {
 		vub_set_broken(vd, -ETIMEDOUT, "server does not read its socket");
@@ -285,7 +409,7 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 	}
 	if (vub_send_err_is_clean(ret))
 		return ret == -ERESTARTSYS ? -EINTR : ret;
-	vub_set_broken(vd, -EIO, "cannot send to the server");
+	vub_conn_lost(vd, -EIO, "cannot send to the server");
 	return -EIO;
 }
 
@@ -342,8 +466,11 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 		return -EINVAL;
 	init_completion(&req.done);
 
+	ret = vub_conn_wait_ready(vd);
+	if (ret)
+		return ret;
 	xa_lock(&c->pending);
-	if (c->state != VUB_STATE_READY) {
+	if (!vub_conn_may_send_locked(c)) {
 		xa_unlock(&c->pending);
 		return -EIO;
 	}
@@ -354,7 +481,7 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 		xa_unlock(&c->pending);
 		return ret == -EBUSY ? -EAGAIN : ret;
 	}
-	if (c->state != VUB_STATE_READY) {
+	if (!vub_conn_may_send_locked(c)) {
 		__xa_erase(&c->pending, id);
 		xa_unlock(&c->pending);
 		return -EIO;
@@ -432,8 +559,9 @@ int vub_post(struct vub_device *vd, u16 cmd, const void *hdr, size_t hdr_len,
 	if (hdr_len + data_len >
 	    VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size) - HDR_SIZE)
 		return -EINVAL;
-	if (READ_ONCE(vd->conn->state) != VUB_STATE_READY)
-		return -EIO;
+	ret = vub_conn_wait_ready(vd);
+	if (ret)
+		return ret;
 	ret = vub_conn_send(vd, &h, hdr, hdr_len, data, data_len, NULL, 0);
 	if (!ret) {
 		atomic64_inc(&vd->stats.requests);
@@ -671,7 +799,10 @@ static int vub_rx_one(struct vub_device *vd)
 	return vub_rx_command(vd, &h, c->rx_buf, len);
 
 broken:
-	vub_set_broken(vd, ret, why);
+	if (ret == -EIO)
+		vub_conn_lost(vd, ret, why);
+	else
+		vub_set_broken(vd, ret, why);
 	return ret;
 }
 
@@ -679,13 +810,16 @@ broken:
  * Something for a reader: data queued (maybe only part of a message),
  * or the end of the stream.
  */
-static bool vub_rx_ready(struct vub_conn *c)
+static bool vub_sk_rx_ready(struct sock *sk)
 {
-	struct sock *sk = c->sock->sk;
-
 	return !skb_queue_empty_lockless(&sk->sk_receive_queue) ||
 	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
 	       READ_ONCE(sk->sk_err);
+}
+
+static bool vub_rx_ready(struct vub_conn *c)
+{
+	return vub_sk_rx_ready(c->sock->sk);
 }
 
 /*
@@ -752,6 +886,7 @@ static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
 {
 	struct vub_conn *c = vd->conn;
 	long ret = -EAGAIN;
+	struct sock *sk;
 
 	if (!READ_ONCE(vub_direct_reply) || !mutex_trylock(&c->rx_lock))
 		return -EAGAIN;
@@ -792,11 +927,15 @@ static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
 		}
 	}
 	WRITE_ONCE(c->rx_direct, false);
+	/* A reconnect may release the socket once the token is back. */
+	sk = c->sock->sk;
+	sock_hold(sk);
 	mutex_unlock(&c->rx_lock);
 	/* Pairs with smp_mb() in vub_sk_wake(). */
 	smp_mb();
-	if (vub_rx_ready(c))
+	if (vub_sk_rx_ready(sk))
 		wake_up(&c->rx_wq);
+	sock_put(sk);
 	if (ret == -EAGAIN && completion_done(&req->done))
 		ret = 1;
 	return ret;
@@ -881,17 +1020,45 @@ static int vub_rx_thread(void *arg)
 
 /* ---- setup and teardown ---------------------------------------------- */
 
-int vub_conn_connect(struct vub_device *vd)
+int vub_sock_connect(struct vub_device *vd, const char *path,
+		     struct socket **sockp, struct pid **pid, kuid_t *uid)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	size_t plen = strlen(vd->socket_path);
-	struct vub_conn *c;
+	size_t plen = strlen(path);
 	struct sock *sk;
 	int ret;
 
+	*sockp = NULL;
 	if (plen >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, vd->socket_path, plen);
+	memcpy(sun.sun_path, path, plen);
+	/*
+	 * Kernel sockets do not pin their netns, so use init_net; a
+	 * pathname socket is found through the file system anyway.  The
+	 * path is resolved against the calling process's root and checked
+	 * with its credentials (unix_find_bsd()): this runs in the
+	 * process that asked for the device.
+	 */
+	ret = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, sockp);
+	if (ret)
+		return ret;
+	sk = (*sockp)->sk;
+	sk->sk_sndtimeo = msecs_to_jiffies(READ_ONCE(vd->timeout_ms));
+	ret = kernel_connect(*sockp, (void *)&sun,
+			     offsetof(struct sockaddr_un, sun_path) + plen + 1, 0);
+	if (ret)
+		return ret == -ERESTARTSYS ? -EINTR : ret;
+
+	spin_lock(&sk->sk_peer_lock);
+	*pid = get_pid(sk->sk_peer_pid);
+	*uid = sk->sk_peer_cred ? sk->sk_peer_cred->euid : INVALID_UID;
+	spin_unlock(&sk->sk_peer_lock);
+	return 0;
+}
+
+int vub_conn_connect(struct vub_device *vd)
+{
+	struct vub_conn *c;
 
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
@@ -900,48 +1067,21 @@ int vub_conn_connect(struct vub_device *vd)
 	mutex_init(&c->rx_lock);
 	init_waitqueue_head(&c->rx_wq);
 	init_waitqueue_head(&c->direct_wq);
+	init_waitqueue_head(&c->state_wq);
 	xa_init_flags(&c->pending, XA_FLAGS_ALLOC);
 	c->state = VUB_STATE_BRINGUP;
 	vd->conn = c;
 
-	/*
-	 * Kernel sockets do not pin their netns, so use init_net; a
-	 * pathname socket is found through the file system anyway.  The
-	 * path is resolved against the calling process's root and checked
-	 * with its credentials (unix_find_bsd()): this runs in the
-	 * process that asked for the device.
-	 */
-	ret = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &c->sock);
-	if (ret)
-		return ret;
-	sk = c->sock->sk;
-	sk->sk_sndtimeo = msecs_to_jiffies(vd->timeout_ms);
-	ret = kernel_connect(c->sock, (void *)&sun,
-			     offsetof(struct sockaddr_un, sun_path) + plen + 1, 0);
-	if (ret)
-		return ret == -ERESTARTSYS ? -EINTR : ret;
-
-	spin_lock(&sk->sk_peer_lock);
-	vd->server_pid = get_pid(sk->sk_peer_pid);
-	vd->server_uid = sk->sk_peer_cred ? sk->sk_peer_cred->euid :
-					    INVALID_UID;
-	spin_unlock(&sk->sk_peer_lock);
-	return 0;
+	return vub_sock_connect(vd, vd->socket_path, &c->sock,
+				&vd->server_pid, &vd->server_uid);
 }
 
-int vub_conn_start(struct vub_device *vd)
+/* Our callbacks on @sock, for the receiver and direct replies. */
+static void vub_sock_hook(struct vub_conn *c, struct socket *sock)
 {
-	struct vub_conn *c = vd->conn;
-	struct task_struct *t;
-	struct sock *sk;
+	struct sock *sk = sock->sk;
 
-	c->rx_size = RX_MAX_MSG - HDR_SIZE;
-	c->rx_buf = kvmalloc(c->rx_size, GFP_KERNEL);
-	if (!c->rx_buf)
-		return -ENOMEM;
-	c->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
-
-	sk = c->sock->sk;
+	sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	write_lock_bh(&sk->sk_callback_lock);
 	c->saved_data_ready = sk->sk_data_ready;
 	c->saved_state_change = sk->sk_state_change;
@@ -949,6 +1089,31 @@ int vub_conn_start(struct vub_device *vd)
 	sk->sk_data_ready = vub_sk_data_ready;
 	sk->sk_state_change = vub_sk_state_change;
 	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void vub_sock_unhook(struct vub_conn *c, struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_user_data == c) {
+		sk->sk_data_ready = c->saved_data_ready;
+		sk->sk_state_change = c->saved_state_change;
+		sk->sk_user_data = NULL;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+int vub_conn_start(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+	struct task_struct *t;
+
+	c->rx_size = RX_MAX_MSG - HDR_SIZE;
+	c->rx_buf = kvmalloc(c->rx_size, GFP_KERNEL);
+	if (!c->rx_buf)
+		return -ENOMEM;
+	vub_sock_hook(c, c->sock);
 
 	xa_lock(&c->pending);
 	if (c->state != VUB_STATE_BRINGUP) {
@@ -979,23 +1144,19 @@ void vub_conn_shutdown(struct vub_device *vd)
 	xa_lock(&c->pending);
 	vub_conn_set_state(vd, VUB_STATE_CLOSING);
 	vub_fail_pending_locked(c, -EIO);
+	/* Also makes a reconnect in progress give up at once. */
+	vub_conn_shut_locked(c);
 	xa_unlock(&c->pending);
-	if (c->sock) {
-		struct sock *sk = c->sock->sk;
-
-		kernel_sock_shutdown(c->sock, SHUT_RDWR);
-		write_lock_bh(&sk->sk_callback_lock);
-		if (sk->sk_user_data == c) {
-			sk->sk_data_ready = c->saved_data_ready;
-			sk->sk_state_change = c->saved_state_change;
-			sk->sk_user_data = NULL;
-		}
-		write_unlock_bh(&sk->sk_callback_lock);
-	}
+	/* A reconnect writer owns c->sock and c->rx until it is done. */
+	mutex_lock(&vd->reconnect_lock);
+	if (c->sock)
+		vub_sock_unhook(c, c->sock);
 	if (c->rx) {
 		kthread_stop(c->rx);
 		c->rx = NULL;
 	}
+	mutex_unlock(&vd->reconnect_lock);
+	cancel_delayed_work_sync(&vd->reconnect_work);
 	cancel_work_sync(&vd->broken_work);
 	/* Deliver "closing"; CLOSING is final, nothing schedules it again. */
 	flush_work(&vd->state_work);
@@ -1017,4 +1178,149 @@ void vub_conn_free(struct vub_device *vd)
 	mutex_destroy(&c->send_lock);
 	kfree(c);
 	vd->conn = NULL;
+}
+
+/* ---- reconnect (reconnect.c) ----------------------------------------- */
+
+int vub_sock_send(struct vub_device *vd, struct socket *sock,
+		  struct vfio_user_header *h, const void *p, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	struct kvec vec[2];
+	size_t total = HDR_SIZE + len;
+	sigset_t blocked, old;
+	int n = 0, ret;
+
+	if (total > U32_MAX)
+		return -EINVAL;
+	h->msg_size = total;
+	vec[n++] = (struct kvec){ .iov_base = h, .iov_len = HDR_SIZE };
+	if (len)
+		vec[n++] = (struct kvec){ .iov_base = (void *)p, .iov_len = len };
+	trace_vub_msg_send(vd, h, 0);
+	/* As vub_conn_send(): only SIGKILL interrupts, the timeout bounds. */
+	siginitsetinv(&blocked, sigmask(SIGKILL));
+	sigprocmask(SIG_SETMASK, &blocked, &old);
+	sock->sk->sk_sndtimeo = msecs_to_jiffies(READ_ONCE(vd->timeout_ms));
+	ret = kernel_sendmsg(sock, &msg, vec, n, total);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (ret > 0)
+		atomic64_add(ret, &vd->stats.bytes_sent);
+	if (ret == total)
+		return 0;
+	if (ret == -EAGAIN)
+		return -ETIMEDOUT;
+	if (ret == -ERESTARTSYS || fatal_signal_pending(current))
+		return -EINTR;
+	return -ECONNRESET;
+}
+
+int vub_conn_set_new_sock(struct vub_device *vd, struct socket *sock)
+{
+	struct vub_conn *c = vd->conn;
+	int ret = 0;
+
+	xa_lock(&c->pending);
+	if (c->state != VUB_STATE_RECONNECTING)
+		ret = -EIO;
+	else
+		c->new_sock = sock;
+	xa_unlock(&c->pending);
+	return ret;
+}
+
+void vub_conn_clear_new_sock(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+
+	xa_lock(&c->pending);
+	c->new_sock = NULL;
+	xa_unlock(&c->pending);
+}
+
+int vub_conn_swap(struct vub_device *vd, struct socket *sock, u32 next_id)
+{
+	struct vub_conn *c = vd->conn;
+	struct socket *old = NULL;
+	struct task_struct *t;
+	int ret = 0;
+
+	lockdep_assert_held(&vd->reconnect_lock);
+	/* The old receiver stopped at the end of its stream. */
+	if (c->rx) {
+		kthread_stop(c->rx);
+		c->rx = NULL;
+	}
+	t = kthread_create(vub_rx_thread, vd, "vub-rx/%s", dev_name(&vd->dev));
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+
+	/* No reader, no writer of the old socket from here on. */
+	mutex_lock(&c->rx_lock);
+	if (mutex_lock_killable(&c->send_lock)) {
+		mutex_unlock(&c->rx_lock);
+		kthread_stop(t);
+		return -EINTR;
+	}
+	xa_lock(&c->pending);
+	if (c->state != VUB_STATE_RECONNECTING) {
+		ret = -EIO;
+	} else {
+		old = c->sock;
+		c->sock = sock;
+		c->new_sock = NULL;
+		c->next_id = next_id;
+		c->rx = t;
+		c->replayer = current;
+		c->replaying = true;
+	}
+	xa_unlock(&c->pending);
+	if (!ret) {
+		vub_sock_unhook(c, old);
+		vub_sock_hook(c, sock);
+	}
+	mutex_unlock(&c->send_lock);
+	mutex_unlock(&c->rx_lock);
+	if (ret) {
+		kthread_stop(t);
+		return ret;
+	}
+	sock_release(old);
+	wake_up_process(t);
+	return 0;
+}
+
+int vub_conn_reconnected(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+	int ret = -EIO;
+
+	xa_lock(&c->pending);
+	if (c->state == VUB_STATE_RECONNECTING && c->replaying &&
+	    vub_conn_set_state(vd, VUB_STATE_READY))
+		ret = 0;
+	xa_unlock(&c->pending);
+	return ret;
+}
+
+void vub_conn_replay_failed(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+
+	xa_lock(&c->pending);
+	c->replaying = false;
+	vub_fail_pending_locked(c, -EIO);
+	vub_conn_shut_locked(c);
+	xa_unlock(&c->pending);
+}
+
+unsigned long vub_conn_reconnect_deadline(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+	unsigned long d;
+
+	xa_lock(&c->pending);
+	d = c->reconnect_deadline;
+	xa_unlock(&c->pending);
+	return d;
 }

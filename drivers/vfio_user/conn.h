@@ -37,6 +37,7 @@ struct sock;
 struct task_struct;
 
 struct vub_conn {
+	/* Swapped by a reconnect under @rx_lock, @send_lock and xa_lock. */
 	struct socket *sock;
 	struct mutex send_lock;		/* serialises socket writes */
 	struct xarray pending;		/* msg_id -> vub_req or tombstone */
@@ -53,6 +54,13 @@ struct vub_conn {
 	void (*saved_state_change)(struct sock *sk);
 	void *rx_buf;			/* payload of the message being read */
 	size_t rx_size;
+	/* Reconnect (reconnect.c); under the pending table's lock. */
+	wait_queue_head_t state_wq;	/* woken on every state change */
+	unsigned long reconnect_deadline;	/* jiffies */
+	struct socket *new_sock;	/* being brought up, the writer's */
+	/* The new socket is in place: only @replayer may send. */
+	bool replaying;
+	struct task_struct *replayer;
 };
 
 /**
@@ -83,6 +91,87 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 
 /* The largest message that carries files: SET_IRQS, DMA_MAP headers. */
 #define VUB_FDPASS_MAX_MSG	512
+
+/**
+ * vub_sock_send() - send one message on a socket that is not c->sock
+ * @vd: the device (timeout, statistics)
+ * @sock: the socket of a reconnect being brought up
+ * @h: the header; its msg_size is filled in here
+ * @p: the payload, @len bytes
+ * @len: its length
+ *
+ * Context: the reconnect writer.
+ * Return: 0, -ETIMEDOUT, -EINTR (SIGKILL) or -ECONNRESET.
+ */
+int vub_sock_send(struct vub_device *vd, struct socket *sock,
+		  struct vfio_user_header *h, const void *p, size_t len);
+
+/**
+ * vub_sock_connect() - connect a new socket to a server
+ * @vd: the device (its timeout)
+ * @path: the socket's path
+ * @sockp: the socket, also on failure (then the caller releases it)
+ * @pid: the server's pid (a reference), on success
+ * @uid: the server's euid, on success
+ *
+ * Context: the process that adds or reconnects the device (the path is
+ * resolved with its root and credentials).
+ * Return: 0 or -errno.
+ */
+int vub_sock_connect(struct vub_device *vd, const char *path,
+		     struct socket **sockp, struct pid **pid, kuid_t *uid);
+
+int vub_conn_set_new_sock(struct vub_device *vd, struct socket *sock);
+void vub_conn_clear_new_sock(struct vub_device *vd);
+
+/**
+ * vub_conn_swap() - put a reconnect's socket in place of the lost one
+ * @vd: the device, RECONNECTING
+ * @sock: the new socket, brought up
+ * @next_id: the first msg_id after its bring-up
+ *
+ * Stops the old receiver, swaps the sockets, starts a receiver on the
+ * new one and lets only the caller send (the replay) until
+ * vub_conn_reconnected().  The old socket is released.
+ *
+ * Context: the reconnect writer, the device's reconnect_lock held.
+ * Return: 0 (@sock is the connection's now), -EIO (no longer
+ * RECONNECTING), -EINTR or -ENOMEM (@sock is still the caller's).
+ */
+int vub_conn_swap(struct vub_device *vd, struct socket *sock, u32 next_id);
+int vub_conn_reconnected(struct vub_device *vd);
+void vub_conn_replay_failed(struct vub_device *vd);
+unsigned long vub_conn_reconnect_deadline(struct vub_device *vd);
+
+/*
+ * What a bring-up learns about the device; vub_bringup() keeps it in the
+ * device, a reconnect compares it with the device's (reconnect.c).
+ */
+struct vub_desc {
+	struct vub_caps caps;
+	u16 minor;
+	struct vfio_user_device_info info;
+	struct vub_region *regions;	/* info.num_regions entries */
+	struct file **region_files;
+	DECLARE_BITMAP(region_writable, VUB_MAX_REGIONS);
+	struct vfio_user_irq_info *irqs;	/* info.num_irqs entries */
+	u16 next_id;			/* msg_id after the bring-up */
+};
+
+/**
+ * vub_bringup_sock() - VERSION and discovery on a reconnect's socket
+ * @vd: the device (timeout, statistics, log)
+ * @sock: the new connection
+ * @d: what the server presents; free with vub_desc_free()
+ *
+ * As vub_bringup(), without the ioeventfds.
+ *
+ * Context: the reconnect writer, which needs an mm.
+ * Return: as vub_bringup().
+ */
+int vub_bringup_sock(struct vub_device *vd, struct socket *sock,
+		     struct vub_desc *d);
+void vub_desc_free(struct vub_desc *d);
 
 int vub_fdpass_send(struct socket *sock, struct kvec *vec, size_t nvec,
 		    size_t len, struct file *const *files,

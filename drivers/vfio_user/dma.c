@@ -337,6 +337,26 @@ static int vub_dma_map_windows(struct vub_vfio *vv, bool mmap)
 	return 0;
 }
 
+int vub_dma_replay(struct vub_vfio *vv)
+{
+	bool mmap = READ_ONCE(vv->dma_windows_mmap);
+	u32 i, nr = READ_ONCE(vv->dma_nr_windows);
+	u64 wsize = READ_ONCE(vv->dma_wsize);
+	int ret;
+
+	if (!READ_ONCE(vv->dma_windows))
+		return 0;
+	/* The lost server's own mappings of the window, if it lives on. */
+	if (mmap && vv->dmaw_inode)
+		unmap_mapping_range(vv->dmaw_inode->i_mapping, 0, 0, 1);
+	for (i = 0; i < nr; i++) {
+		ret = vub_dma_map_window(vv, i * wsize, wsize, mmap);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /*
  * Whether this open can do direct DMA: vfio_pin_pages() works on type1
  * v2 (and iommufd) only; v1 says -EACCES whatever the IOVA.

@@ -158,7 +158,8 @@ ssize_t vub_ioeventfd_write(struct vub_device *vd, u32 index, u64 off,
 	u64 val = 0;
 	unsigned int i, j;
 
-	if (!vd->nr_ioeventfds || count > sizeof(val))
+	if (!vd->nr_ioeventfds || count > sizeof(val) ||
+	    READ_ONCE(vd->ioeventfds_stale))
 		return 0;
 	for (i = 0; i < vd->nr_ioeventfds; i++) {
 		e = &vd->ioeventfds[i];

@@ -127,6 +127,84 @@ int vub_irq_send_files(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
 				 count, NULL);
 }
 
+static unsigned long vub_irq_key(u32 index, u32 vector)
+{
+	return (unsigned long)index * VUB_MAX_IRQ_COUNT + vector;
+}
+
+/* Forget the eventfds of [start, start + count) of @index. */
+static void vub_irq_files_clear(struct vub_vfio *vv, u32 index, u32 start,
+				u32 count)
+{
+	unsigned long first = vub_irq_key(index, start), key;
+	struct file *f;
+
+	if (!count)
+		return;
+	xa_for_each_range(&vv->irq_files, key, f, first, first + count - 1)
+		if (xa_cmpxchg(&vv->irq_files, key, f, NULL, 0) == f)
+			fput(f);
+}
+
+/* Remember the trigger eventfds the server now holds. */
+static void vub_irq_files_set(struct vub_vfio *vv, u32 index, u32 start,
+			      u32 count, struct file *const *files)
+{
+	u32 i;
+
+	for (i = 0; i < count; i++) {
+		void *old = xa_store(&vv->irq_files, vub_irq_key(index, start + i),
+				     get_file(files[i]), GFP_KERNEL);
+
+		if (xa_is_err(old)) {
+			/* Not replayed after a reconnect: logged. */
+			fput(files[i]);
+			dev_warn(&vv->vd->dev, "irq %u/%u: no memory to keep its eventfd for a reconnect\n",
+				 index, start + i);
+			continue;
+		}
+		if (old)
+			fput(old);
+	}
+}
+
+void vub_irq_files_free(struct vub_vfio *vv)
+{
+	vub_irq_files_clear(vv, 0, 0, VUB_MAX_IRQ_INDEXES * VUB_MAX_IRQ_COUNT);
+	xa_destroy(&vv->irq_files);
+}
+
+int vub_irq_replay(struct vub_vfio *vv)
+{
+	u32 flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	unsigned long key = 0;
+	struct file *f;
+	int ret = 0;
+
+	for (;;) {
+		u32 index, vector;
+
+		xa_lock(&vv->irq_files);
+		f = xa_find(&vv->irq_files, &key, ULONG_MAX, XA_PRESENT);
+		if (f)
+			get_file(f);
+		xa_unlock(&vv->irq_files);
+		if (!f)
+			break;
+		index = key / VUB_MAX_IRQ_COUNT;
+		vector = key % VUB_MAX_IRQ_COUNT;
+		if (READ_ONCE(vub_irq_relay))
+			ret = __vub_relay_send(vv, flags, index, vector, 1, &f);
+		else
+			ret = vub_irq_send_files(vv, flags, index, vector, 1, &f);
+		fput(f);
+		if (ret)
+			break;
+		key++;
+	}
+	return ret;
+}
+
 /*
  * Disable @index in the server (drops all its eventfds) and revoke its
  * relays, whatever the server answers.
@@ -140,6 +218,7 @@ static int vub_irq_disable(struct vub_vfio *vv, u32 index)
 				NULL, 0, NULL);
 	clear_bit(index, &vv->irq_assigned);
 	vub_relay_revoke_range(vv, index, 0, VUB_MAX_IRQ_COUNT);
+	vub_irq_files_clear(vv, index, 0, VUB_MAX_IRQ_COUNT);
 	return ret;
 }
 
@@ -199,6 +278,8 @@ static int vub_forward_eventfds(struct vub_vfio *vv, u32 flags, u32 index,
 	u32 max_fds = clamp_t(u32, vd->caps.max_msg_fds, 1,
 			      min(VUB_OUR_MAX_MSG_FDS,
 				  VFIO_USER_MAX_MAX_MSG_FDS));
+	bool trigger = (flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) ==
+		       VFIO_IRQ_SET_ACTION_TRIGGER;
 	u32 i = 0, j, k, n;
 	int ret;
 
@@ -212,6 +293,8 @@ static int vub_forward_eventfds(struct vub_vfio *vv, u32 flags, u32 index,
 			ret = vub_send_set_irqs(vd, flags, index, start + i,
 						j - i, NULL, 0, NULL);
 			vub_relay_revoke_range(vv, index, start + i, j - i);
+			if (trigger)
+				vub_irq_files_clear(vv, index, start + i, j - i);
 			if (ret)
 				return ret;
 		}
@@ -226,8 +309,13 @@ static int vub_forward_eventfds(struct vub_vfio *vv, u32 flags, u32 index,
 							 files + k);
 				vub_relay_revoke_range(vv, index, start + k, n);
 			}
-			if (ret)
+			if (ret) {
+				if (trigger)
+					vub_irq_files_clear(vv, index, start + k, n);
 				return ret;
+			}
+			if (trigger)
+				vub_irq_files_set(vv, index, start + k, n, files + k);
 			set_bit(index, &vv->irq_assigned);
 		}
 		i = j;

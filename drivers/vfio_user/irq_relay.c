@@ -210,12 +210,19 @@ void vub_relay_revoke_all(struct vub_vfio *vv)
 int vub_relay_send(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
 		   u32 n, struct file *const *efiles)
 {
+	lockdep_assert_held(&vv->irq_lock);
+	return __vub_relay_send(vv, flags, index, start, n, efiles);
+}
+
+/* vub_relay_send(), for a reconnect's replay (consumers wait meanwhile). */
+int __vub_relay_send(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
+		     u32 n, struct file *const *efiles)
+{
 	struct vub_relay *r[VUB_OUR_MAX_MSG_FDS];
 	struct file *files[VUB_OUR_MAX_MSG_FDS];
 	u32 k, made = 0;
 	int ret = 0;
 
-	lockdep_assert_held(&vv->irq_lock);
 	if (WARN_ON_ONCE(n > VUB_OUR_MAX_MSG_FDS))
 		return -EINVAL;
 	for (k = 0; k < n; k++) {

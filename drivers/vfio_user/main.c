@@ -7,6 +7,8 @@
  *                          time; loading fails if any of them fails
  *   timeout_ms=N           default request timeout of new devices
  *   reset_timeout_ms=N     default DEVICE_RESET timeout of new devices
+ *   reconnect=Y/N          new devices wait for a reconnect (reconnect.c)
+ *   reconnect_timeout_ms=N ... for at most this long
  *   server_uid=N           refuse servers not running as uid N (for
  *                          socket= devices and as add's default);
  *                          -1 (the default) checks nothing
@@ -58,6 +60,14 @@ MODULE_PARM_DESC(timeout_ms, "Default request timeout of new devices in ms, 100-
 module_param_cb(reset_timeout_ms, &vub_timeout_ops,
 		&vub_default_reset_timeout_ms, 0644);
 MODULE_PARM_DESC(reset_timeout_ms, "Default DEVICE_RESET timeout of new devices in ms, 100-3600000 (default 120000)");
+
+bool vub_default_reconnect;
+module_param_named(reconnect, vub_default_reconnect, bool, 0644);
+MODULE_PARM_DESC(reconnect, "New devices wait for a reconnect when their server is lost, instead of breaking (default N)");
+unsigned int vub_default_reconnect_timeout_ms = 30000;
+module_param_cb(reconnect_timeout_ms, &vub_timeout_ops,
+		&vub_default_reconnect_timeout_ms, 0644);
+MODULE_PARM_DESC(reconnect_timeout_ms, "Default time new devices wait for a reconnect in ms, 100-3600000 (default 30000); then they break");
 
 static int vub_param_set_uid(const char *val, const struct kernel_param *kp)
 {

@@ -71,9 +71,31 @@ static bool vub_mmap_allowed(const struct vub_region *r, u64 off, u64 len)
 	return false;
 }
 
+static int vub_vfio_mmap_locked(struct vub_device *vd,
+				struct vm_area_struct *vma);
+
+/*
+ * A reconnect swaps the region files under files_sem, and refuses while
+ * a file of the lost server is mapped: no mapping of it is made once
+ * the connection is lost.
+ */
 int vub_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
 	struct vub_device *vd = to_vub_vfio(vdev)->vd;
+	int ret;
+
+	down_read(&vd->files_sem);
+	if (vub_state(vd) == VUB_STATE_READY)
+		ret = vub_vfio_mmap_locked(vd, vma);
+	else
+		ret = -EIO;
+	up_read(&vd->files_sem);
+	return ret;
+}
+
+static int vub_vfio_mmap_locked(struct vub_device *vd,
+				struct vm_area_struct *vma)
+{
 	u64 pos = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	u64 off = pos & VUB_OFFSET_MASK;
 	u64 index = vma->vm_pgoff >> (VUB_OFFSET_SHIFT - PAGE_SHIFT);

@@ -5,13 +5,14 @@
  * except state, the timeouts and the counters is fixed once the device
  * is visible: sysfs appears only after bring-up.
  */
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/pid.h>
 #include <linux/sysfs.h>
 #include <linux/user_namespace.h>
 
+#include "conn.h"
 #include "ioeventfd.h"
-#include "vub.h"
 
 static ssize_t socket_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
@@ -96,7 +97,17 @@ static DEVICE_ATTR_RO(protocol_version);
 static ssize_t server_pid_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", pid_vnr(to_vub_device(dev)->server_pid));
+	struct vub_device *vd = to_vub_device(dev);
+	struct pid *pid;
+	pid_t nr;
+
+	/* A reconnect replaces it under this lock. */
+	xa_lock(&vd->conn->pending);
+	pid = get_pid(vd->server_pid);
+	xa_unlock(&vd->conn->pending);
+	nr = pid_vnr(pid);
+	put_pid(pid);
+	return sysfs_emit(buf, "%d\n", nr);
 }
 static DEVICE_ATTR_RO(server_pid);
 
@@ -176,6 +187,65 @@ static ssize_t posted_writes_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(posted_writes);
 
+static ssize_t reconnect_enabled_show(struct device *dev,
+				      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(to_vub_device(dev)->reconnect));
+}
+
+static ssize_t reconnect_enabled_store(struct device *dev,
+				       struct device_attribute *attr,
+				       const char *buf, size_t count)
+{
+	bool v;
+	int ret;
+
+	ret = kstrtobool(buf, &v);
+	if (ret)
+		return ret;
+	ret = vub_reconnect_enable(to_vub_device(dev), v);
+	return ret ?: count;
+}
+static DEVICE_ATTR_RW(reconnect_enabled);
+
+static ssize_t reconnect_timeout_ms_show(struct device *dev,
+					 struct device_attribute *attr,
+					 char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(to_vub_device(dev)->reconnect_timeout_ms));
+}
+
+static ssize_t reconnect_timeout_ms_store(struct device *dev,
+					  struct device_attribute *attr,
+					  const char *buf, size_t count)
+{
+	return vub_timeout_store(&to_vub_device(dev)->reconnect_timeout_ms,
+				 buf, count);
+}
+static DEVICE_ATTR_RW(reconnect_timeout_ms);
+
+/* "" or "\n": the same socket path; else an absolute path. */
+static ssize_t reconnect_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	char *s, *path;
+	int ret;
+
+	/* As add: the file mode is not the only gate. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	s = kstrndup(buf, count, GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	path = strim(s);
+	ret = vub_reconnect(to_vub_device(dev), *path ? path : NULL);
+	kfree(s);
+	return ret ?: count;
+}
+static DEVICE_ATTR_WO(reconnect);
+
 static ssize_t ioeventfds_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
@@ -200,6 +270,9 @@ static struct attribute *vub_dev_attrs[] = {
 	&dev_attr_reset_timeout_ms.attr,
 	&dev_attr_posted_writes.attr,
 	&dev_attr_ioeventfds.attr,
+	&dev_attr_reconnect_enabled.attr,
+	&dev_attr_reconnect_timeout_ms.attr,
+	&dev_attr_reconnect.attr,
 	NULL,
 };
 
@@ -288,6 +361,7 @@ static VUB_STAT_ATTR(dma_mmap_sigbus);
 static VUB_STAT_ATTR(posted_writes);
 static VUB_STAT_ATTR(posted_errors);
 static VUB_STAT_ATTR(ioeventfd_writes);
+static VUB_STAT_ATTR(reconnects);
 
 static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_requests.attr.attr,
@@ -307,6 +381,7 @@ static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_posted_writes.attr.attr,
 	&vub_stat_posted_errors.attr.attr,
 	&vub_stat_ioeventfd_writes.attr.attr,
+	&vub_stat_reconnects.attr.attr,
 	NULL,
 };
 

@@ -151,6 +151,7 @@ static void vub_vfio_release(struct vfio_device *vdev)
 	vub_dma_free(vv);
 	vub_relay_revoke_all(vv);
 	xa_destroy(&vv->relays);
+	vub_irq_files_free(vv);
 	mutex_destroy(&vv->irq_lock);
 	mutex_destroy(&vv->dma_buf_lock);
 #ifdef VUB_HAVE_VFIO_FREE_DEVICE
@@ -205,6 +206,7 @@ int vub_vfio_register_on(struct vub_device *vd, struct device *parent)
 	vv->vd = vd;
 	mutex_init(&vv->irq_lock);
 	xa_init(&vv->relays);
+	xa_init(&vv->irq_files);
 	spin_lock_init(&vv->trig_lock);
 	init_rwsem(&vv->dma_sem);
 	mutex_init(&vv->dma_buf_lock);

@@ -40,6 +40,11 @@ struct vub_vfio {
 
 	/* Relay files given to the server (irq_relay.c), own lock. */
 	struct xarray relays;
+	/*
+	 * The consumer's trigger eventfd files per (index, vector), as the
+	 * server holds them, for a reconnect to send again; own lock.
+	 */
+	struct xarray irq_files;
 
 	/* The process that opened the device, under trig_lock. */
 	struct pid *consumer;
@@ -291,12 +296,33 @@ void vub_irq_signal_req(struct vub_vfio *vv);
 int vub_irq_send_files(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
 		       u32 count, struct file *const *files);
 
+/**
+ * vub_irq_replay() - send the consumer's trigger eventfds again
+ * @vv: the device
+ *
+ * After a reconnect: SET_IRQS DATA_EVENTFD|ACTION_TRIGGER, one vector a
+ * message, for every vector the lost server held an eventfd for (a relay
+ * file with irq_relay).
+ *
+ * Context: the reconnect writer, before the device is READY again.
+ * Return: 0 or as vub_request().
+ */
+int vub_irq_replay(struct vub_vfio *vv);
+
+/**
+ * vub_irq_files_free() - drop the eventfd files kept for a reconnect
+ * @vv: the device, from its release
+ */
+void vub_irq_files_free(struct vub_vfio *vv);
+
 /* ---- irq_relay.c ---------------------------------------------------- */
 
 extern bool vub_irq_relay;
 
 int vub_relay_send(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
 		   u32 n, struct file *const *efiles);
+int __vub_relay_send(struct vub_vfio *vv, u32 flags, u32 index, u32 start,
+		     u32 n, struct file *const *efiles);
 
 /**
  * vub_relay_revoke_range() - revoke the relays of some vectors
@@ -324,6 +350,18 @@ void vub_relay_revoke_all(struct vub_vfio *vv);
 int vub_dma_start(struct vub_vfio *vv);
 void vub_dma_stop(struct vub_vfio *vv);
 void vub_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length);
+
+/**
+ * vub_dma_replay() - offer the DMA windows again, to a new server
+ * @vv: the device
+ *
+ * The windows the lost server held, in their mode (a new window file
+ * each with dma=mmap).
+ *
+ * Context: the reconnect writer, before the device is READY again.
+ * Return: 0 or as vub_request().
+ */
+int vub_dma_replay(struct vub_vfio *vv);
 int vub_dma_init(struct vub_vfio *vv);
 void vub_dma_free(struct vub_vfio *vv);
 

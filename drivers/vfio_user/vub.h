@@ -31,6 +31,7 @@ enum vub_state {
 	VUB_STATE_READY,	/* requests flow */
 	VUB_STATE_BROKEN,	/* server gone or misbehaved: all fail */
 	VUB_STATE_CLOSING,	/* being removed */
+	VUB_STATE_RECONNECTING,	/* server lost: requests wait for a new one */
 };
 
 /* Per-device counters, shown in sysfs stats/ (monotonic, lockless). */
@@ -54,6 +55,7 @@ struct vub_stats {
 	atomic64_t posted_writes;	/* REGION_WRITEs sent with NO_REPLY */
 	atomic64_t posted_errors;	/* ... the server answered with an error */
 	atomic64_t ioeventfd_writes;	/* writes turned into eventfd signals */
+	atomic64_t reconnects;		/* successful reconnects */
 };
 
 /* How DMA windows are offered to the server (module param / add key dma=). */
@@ -78,6 +80,19 @@ enum vub_frontend {
 #define VUB_MIN_TIMEOUT_MS	100
 #define VUB_MAX_TIMEOUT_MS	3600000
 
+/**
+ * struct vub_pci_ids - a PCI device's identity, from its config space
+ * @vendor: vendor id
+ * @device: device id
+ * @subsystem_vendor: subsystem vendor id
+ * @subsystem_device: subsystem id
+ * @class: class code (24 bits)
+ */
+struct vub_pci_ids {
+	u16 vendor, device, subsystem_vendor, subsystem_device;
+	u32 class;
+};
+
 /*
  * Lifetime: the embedded struct device's refcount owns the memory
  * (vub_device_release() in bus.c).  The receiver thread is stopped and
@@ -87,7 +102,9 @@ enum vub_frontend {
  */
 struct vub_device {
 	struct device dev;		/* on the vfio-user bus */
-	char *socket_path;
+	/* The add's; a reconnect to a new path keeps the old one (owned). */
+	const char *socket_path;
+	char *first_socket_path;	/* freed with the device */
 	dev_t sock_dev;			/* the socket's inode at add time, */
 	unsigned long sock_ino;		/* 0 if it could not be looked up */
 	struct vub_conn *conn;		/* transport, conn.c */
@@ -105,6 +122,25 @@ struct vub_device {
 	/* Tunables (sysfs, READ_ONCE), milliseconds. */
 	unsigned int timeout_ms;
 	unsigned int reset_timeout_ms;
+	/* Reconnect (reconnect.c): sysfs, READ_ONCE. */
+	bool reconnect;
+	unsigned int reconnect_timeout_ms;
+	/* Serialises reconnect writers and teardown (conn.c). */
+	struct mutex reconnect_lock;
+	/* Breaks a RECONNECTING device at its deadline. */
+	struct delayed_work reconnect_work;
+	/* The uid the server must run as (add), or INVALID_UID. */
+	kuid_t expected_uid;
+	/* PCI ids of the first server, for the identity check. */
+	struct vub_pci_ids pci_ids;
+	bool pci_ids_valid;
+	/* The first server's ioeventfds are not used after a reconnect. */
+	bool ioeventfds_stale;
+	/*
+	 * Region files and their layout may be swapped by a reconnect,
+	 * under this lock for writing; mmap reads them under it.
+	 */
+	struct rw_semaphore files_sem;
 	/* Post writes to memory BARs (region.c); sysfs, READ_ONCE. */
 	bool posted_writes;
 	/* VUB_BAR_* per BAR index 0-5, learned at the first write. */
@@ -322,6 +358,65 @@ int vub_send_reply(struct vub_device *vd, const struct vfio_user_header *req,
  */
 void vub_set_broken(struct vub_device *vd, int err, const char *why);
 
+/**
+ * vub_conn_lost() - the connection to the server is gone
+ * @vd: the device
+ * @err: the cause (-EIO)
+ * @why: what happened, for the log
+ *
+ * With reconnect on, a READY device becomes RECONNECTING (pending
+ * requests fail with -EIO, new ones wait for the reconnect, for at most
+ * reconnect_timeout_ms); otherwise as vub_set_broken().
+ *
+ * Context: process context or the receiver thread; no locks held.
+ */
+void vub_conn_lost(struct vub_device *vd, int err, const char *why);
+
+/**
+ * vub_conn_wait_ready() - wait while the device is RECONNECTING
+ * @vd: the device
+ *
+ * Context: process context, sleeps killably, at most until the
+ * reconnect deadline (plus a second).
+ * Return: 0 when requests may be sent, -EIO (broken, closing, or the
+ * reconnect did not happen in time), -EINTR (fatal signal).
+ */
+int vub_conn_wait_ready(struct vub_device *vd);
+
+void vub_reconnect_expired(struct work_struct *work);
+
+/**
+ * vub_reconnect() - bring a RECONNECTING device back with a new server
+ * @vd: the device
+ * @path: the new server's socket path, or NULL for the same
+ *
+ * Connects, runs VERSION and discovery in the caller's context (as add
+ * does), checks that the new server presents the same device, swaps
+ * the connection, resets the device and replays the DMA windows and
+ * interrupt eventfds, then signals the consumer's ERR eventfd.
+ *
+ * Context: the writer of the reconnect attribute (process context).
+ * Return: 0, -EINVAL (not RECONNECTING), -ENODEV (another device: it
+ * is now broken), or -errno (the device stays RECONNECTING until its
+ * deadline, or broke).
+ */
+int vub_reconnect(struct vub_device *vd, const char *path);
+
+/**
+ * vub_reconnect_enable() - turn reconnect on or off for a device
+ * @vd: the device
+ * @on: the new setting
+ *
+ * Turning it on reads the PCI ids the next server must present.
+ *
+ * Context: process context.
+ * Return: 0 or -errno.
+ */
+int vub_reconnect_enable(struct vub_device *vd, bool on);
+
+extern bool vub_default_reconnect;
+extern unsigned int vub_default_reconnect_timeout_ms;
+
 /*
  * Lifecycle internals (bus.c, conn.c, bringup.c, sysfs.c, debugfs.c);
  * all process context.
@@ -479,19 +574,6 @@ struct vub_owned {
 
 void vub_device_own(struct vub_device *vd, struct vub_owned *mem);
 void vub_device_free_owned(struct vub_device *vd);
-
-/**
- * struct vub_pci_ids - a PCI device's identity, from its config space
- * @vendor: vendor id
- * @device: device id
- * @subsystem_vendor: subsystem vendor id
- * @subsystem_device: subsystem id
- * @class: class code (24 bits)
- */
-struct vub_pci_ids {
-	u16 vendor, device, subsystem_vendor, subsystem_device;
-	u32 class;
-};
 
 int vub_read_pci_ids(struct vub_device *vd, struct vub_pci_ids *ids);
 bool vub_device_ready(struct vub_device *vd);

@@ -2160,6 +2160,7 @@ struct st_thread {
 	int32_t efd;
 	unsigned long ok[ST_KINDS], expected[ST_KINDS], bad[ST_KINDS];
 	unsigned long eproto[ST_KINDS];
+	unsigned long reset[ST_KINDS];
 	int last_err;
 	double max_op;
 	char why[96];
@@ -2167,13 +2168,16 @@ struct st_thread {
 
 static volatile int st_stop;
 static bool st_eproto_ok;
+static bool st_eio_only;		/* survive: ENODEV is a failure too */
+static volatile unsigned long st_err_gen;	/* survive: ERR signals seen */
 static pthread_mutex_t st_dma_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* 0 ok, 1 expected error, 2 failure (why says what). */
 static int st_err(struct st_thread *t, const char *what, int e)
 {
 	t->last_err = e;
-	if (e == EIO || e == ENODEV || (e == EPROTO && st_eproto_ok))
+	if (e == EIO || (e == ENODEV && !st_eio_only) ||
+	    (e == EPROTO && st_eproto_ok))
 		return 1;
 	snprintf(t->why, sizeof(t->why), "%s: %s", what, errname(e));
 	return 2;
@@ -2245,15 +2249,28 @@ static int st_dma(struct st_thread *t, unsigned long iter)
 static void *st_worker(void *arg)
 {
 	struct st_thread *t = arg;
-	unsigned long iter;
+	unsigned long iter, gen;
 	double t0, el;
 	int k, r;
 
 	for (iter = 0; !st_stop; iter++) {
 		k = (iter + t->idx) % ST_KINDS;
 		t0 = now();
+		gen = st_err_gen;
 		r = k == ST_RW ? st_rw(t, iter) : k == ST_IRQ ? st_irq(t) :
 		    st_dma(t, iter);
+		if (r == 2 && st_eio_only) {
+			/*
+			 * survive: the device was reset under an operation
+			 * that spans the server's restart (its ERR may come a
+			 * moment after the operation ends): not a failure.
+			 */
+			usleep(300000);
+			if (st_err_gen != gen) {
+				t->reset[k]++;
+				continue;
+			}
+		}
 		el = now() - t0;
 		if (el > t->max_op)
 			t->max_op = el;
@@ -2370,6 +2387,107 @@ close:
 		     sessions, ok[ST_RW], ok[ST_IRQ], ok[ST_DMA]);
 	else
 		pass("stress");
+}
+
+/*
+ * survive:SECONDS:THREADS: one open of the device for SECONDS while the
+ * caller kills the server, starts it again and reconnects the device
+ * (t-22).  THREADS threads do region I/O, MSI-X interrupts and DMA
+ * round trips (no mapping of a region: a reconnect refuses while one
+ * exists).  Every operation must succeed or fail with EIO; one that
+ * spans the restart may see the device reset (its ERR eventfd fired):
+ * counted apart.  At the end, every kind of operation must work again
+ * on the same open device, and the number of ERR signals is printed.
+ */
+static void test_survive(double secs, unsigned int nthreads)
+{
+	struct st_thread th[ST_MAX_THREADS] = { };
+	unsigned long ok[ST_KINDS] = { }, exp[ST_KINDS] = { };
+	unsigned long reset[ST_KINDS] = { }, bad = 0;
+	int32_t fds[ST_MAX_THREADS], err_efd;
+	double end = now() + secs, max_op = 0;
+	struct pollfd p;
+	unsigned int i, k;
+	const char *why;
+	int r;
+
+	if (nthreads < 1 || nthreads > ST_MAX_THREADS)
+		return fail("survive", "1..%d threads", ST_MAX_THREADS);
+	st_eio_only = true;
+	if (open_device(&why))
+		return fail("survive", "open: %s: %m", why);
+	for (i = 0; i < nthreads; i++) {
+		th[i].idx = i;
+		th[i].efd = fds[i] = eventfd(0, EFD_NONBLOCK);
+	}
+	err_efd = eventfd(0, EFD_NONBLOCK);
+	dma_mem = mmap(NULL, DMA_BUF_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dma_mem == MAP_FAILED || dma_map() ||
+	    set_eventfds(VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &err_efd) ||
+	    set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, nthreads, fds))
+		return fail("survive", "setup: %m");
+	dma_mapped = true;
+	printf("RUNNING\n");
+	fflush(stdout);
+	st_stop = 0;
+	for (i = 0; i < nthreads; i++)
+		pthread_create(&th[i].t, NULL, st_worker, &th[i]);
+	p = (struct pollfd){ .fd = err_efd, .events = POLLIN };
+	while (now() < end)
+		if (poll(&p, 1, 50) > 0)
+			st_err_gen += efd_count(err_efd);
+	st_stop = 1;
+	for (i = 0; i < nthreads; i++)
+		pthread_join(th[i].t, NULL);
+	if (poll(&p, 1, 0) > 0)
+		st_err_gen += efd_count(err_efd);
+	for (i = 0; i < nthreads; i++) {
+		for (k = 0; k < ST_KINDS; k++) {
+			ok[k] += th[i].ok[k];
+			exp[k] += th[i].expected[k];
+			reset[k] += th[i].reset[k];
+			bad += th[i].bad[k];
+		}
+		if (th[i].max_op > max_op)
+			max_op = th[i].max_op;
+	}
+	printf("INFO: survive: %u threads, %.0f s, %lu ERR signals\n",
+	       nthreads, secs, st_err_gen);
+	for (k = 0; k < ST_KINDS; k++)
+		printf("INFO: survive: %s: %lu ok, %lu EIO, %lu across a reset\n",
+		       st_kind[k], ok[k], exp[k], reset[k]);
+	printf("INFO: survive: slowest operation %.0f ms, %lu unexpected results\n",
+	       max_op * 1000, bad);
+	printf("ERR-SIGNALS: %lu\n", st_err_gen);
+	printf("EIO-COUNT: %lu\n", exp[ST_RW] + exp[ST_IRQ] + exp[ST_DMA]);
+	if (bad)
+		fail("survive", "%lu unexpected results (see INFO lines)", bad);
+	else if (!ok[ST_RW] || !ok[ST_IRQ] || !ok[ST_DMA])
+		fail("survive", "no progress: ok %lu/%lu/%lu", ok[ST_RW],
+		     ok[ST_IRQ], ok[ST_DMA]);
+	else
+		pass("survive");
+	/* The same open device works again, every kind of operation. */
+	for (i = 0; i < nthreads; i++)
+		efd_count(fds[i]);
+	th[0].why[0] = 0;
+	r = st_rw(&th[0], 7);
+	if (!r)
+		r = st_irq(&th[0]);
+	if (!r)
+		r = st_dma(&th[0], 7);
+	if (r)
+		fail("survive-after", "%s", th[0].why[0] ? th[0].why :
+		     errname(th[0].last_err));
+	else
+		pass("survive-after");
+	disable_irqs(VFIO_PCI_MSIX_IRQ_INDEX);
+	for (i = 0; i < nthreads; i++)
+		close(fds[i]);
+	close(err_efd);
+	dma_teardown();
+	close_device();
 }
 
 /* ---- hardening (run by name, t-17) ----------------------------------- */
@@ -2872,6 +2990,14 @@ int main(int argc, char **argv)
 	/* A single operation must not hang its caller: SIGALRM ends it. */
 	if (argc == 3 && !strncmp(argv[2], "op-", 3))
 		alarm(60);
+	/* survive:SECONDS:THREADS: one open across server restarts. */
+	if (argc == 3 && !strncmp(argv[2], "survive:", 8)) {
+		const char *c = strchr(argv[2] + 8, ':');
+
+		test_survive(atof(argv[2] + 8), c ? atoi(c + 1) : 3);
+		printf("RESULT: %d failure(s)\n", failures);
+		return failures ? 1 : 0;
+	}
 	/* stress:SECONDS:THREADS opens (and reopens) the device itself. */
 	if (argc == 3 && !strncmp(argv[2], "stress:", 7)) {
 		double secs = atof(argv[2] + 7);
