@@ -265,6 +265,9 @@ struct vub_add_args {
 	unsigned int dma_bits;
 	bool has_frontend;
 	enum vub_frontend frontend;
+	bool has_reconnect;
+	bool reconnect;
+	unsigned int reconnect_timeout_ms;
 	bool may_wait;		/* module init: frontend=mdev may stay unbound */
 };
 
@@ -336,7 +339,8 @@ static int vub_device_create(const struct vub_add_args *a)
 	mutex_init(&vd->reconnect_lock);
 	init_rwsem(&vd->files_sem);
 	vd->expected_uid = expected_uid;
-	vd->reconnect_timeout_ms = READ_ONCE(vub_default_reconnect_timeout_ms);
+	vd->reconnect_timeout_ms = a->reconnect_timeout_ms ?:
+				   READ_ONCE(vub_default_reconnect_timeout_ms);
 	vd->timeout_ms = a->timeout_ms ?: READ_ONCE(vub_default_timeout_ms);
 	vd->reset_timeout_ms = a->reset_timeout_ms ?:
 			       READ_ONCE(vub_default_reset_timeout_ms);
@@ -387,8 +391,11 @@ static int vub_device_create(const struct vub_add_args *a)
 	ret = vub_conn_start(vd);
 	if (ret)
 		goto err;
-	if (READ_ONCE(vub_default_reconnect) && vub_reconnect_enable(vd, true))
-		dev_warn(&vd->dev, "reconnect stays off for this device\n");
+	if (a->has_reconnect ? a->reconnect : READ_ONCE(vub_default_reconnect)) {
+		ret = vub_reconnect_enable(vd, true);
+		if (ret)
+			goto err;
+	}
 	if (vd->frontend == VUB_FRONTEND_MDEV && !a->may_wait)
 		vub_mdev_request_module();
 	ret = device_add(&vd->dev);
@@ -474,7 +481,7 @@ static int vub_device_remove(const char *name)
 /* ---- /sys/bus/vfio-user/{add,remove} ------------------------------------ */
 
 #define VUB_ADD_USAGE \
-	"\"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N] [server_uid=UID] [dma=mmap|message] [dma_bits=N] [frontend=bus|mdev]\""
+	"\"PATH\" or \"socket=PATH [name=NAME] [timeout_ms=N] [reset_timeout_ms=N] [server_uid=UID] [dma=mmap|message] [dma_bits=N] [frontend=bus|mdev] [reconnect=0|1] [reconnect_timeout_ms=N]\""
 
 static int vub_parse_timeout(const char *key, const char *s,
 			     unsigned int *val)
@@ -529,6 +536,15 @@ static int vub_parse_add(char *s, struct vub_add_args *a)
 		} else if (!strcmp(tok, "reset_timeout_ms")) {
 			if (vub_parse_timeout(tok, val, &a->reset_timeout_ms))
 				return -EINVAL;
+		} else if (!strcmp(tok, "reconnect_timeout_ms")) {
+			if (vub_parse_timeout(tok, val, &a->reconnect_timeout_ms))
+				return -EINVAL;
+		} else if (!strcmp(tok, "reconnect")) {
+			if (kstrtobool(val, &a->reconnect)) {
+				pr_err("add: reconnect=%s: expected 0 or 1\n", val);
+				return -EINVAL;
+			}
+			a->has_reconnect = true;
 		} else if (!strcmp(tok, "server_uid")) {
 			/* Decimal, as uids are everywhere else. */
 			if (kstrtou32(val, 10, &a->server_uid)) {

@@ -97,6 +97,32 @@ check dma-mode-mmap test "$(cat $D/dma_mode)" = mmap
 stop_server
 check rmmod-mmap unload_module
 
+# The consumer goes (SIGKILL: its close runs at exit) while the device
+# is reconnecting: the close does not wait for the reconnect, which
+# then succeeds; a new consumer finds a working device.
+check server-close start_server "$sock"
+check insmod-close load_module socket="$sock" reconnect=1 ioeventfds=0
+out=/tmp/consumer-$T-close.log
+"$CONSUMER/vfio-consumer-test" vfio-user0 survive:60:2 >"$out" 2>&1 &
+cpid=$!
+i=0
+while ! grep -q RUNNING "$out" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+kill_server
+check close-reconnecting wait_state reconnecting
+t0=$(date +%s)
+kill -9 $cpid
+wait $cpid
+t1=$(date +%s)
+check close-prompt test $((t1 - t0)) -lt 5
+check close-closed test "$(cat $D/consumer_pid)" = 0
+check server-close2 start_server "$sock"
+check close-reconnect wr $D/reconnect ""
+check close-ready test "$(cat $D/state)" = ready
+T=$T-close run_consumer vfio-user0 bar0 irq-msix dma
+stop_server
+check rmmod-close unload_module
+
 # Without reconnect (the default) a lost server breaks the device.
 check server-off start_server "$sock"
 check insmod-off load_module socket="$sock"
@@ -193,4 +219,23 @@ check new-path-shown test "$(cat $D/socket)" = "$sock2"
 check new-path-ready test "$(cat $D/state)" = ready
 check new-path-pid test "$(cat $D/server_pid)" = "$SERVER_PID"
 check rmmod-path unload_module
+stop_server
+
+# The unit's helper (vfio-user@.service ExecReload=): add with
+# reconnect=1, then reconnect after a restart; a ready device is left
+# alone.
+DEV=$BUS/devices/t22dev
+helper="$TOP/tools/system/vfio-user-device"
+check server-unit start_server "$sock"
+check insmod-unit load_module
+check unit-add env SOCKET="$sock" OPTIONS="reconnect=1" WAIT=5 sh "$helper" add t22dev
+check unit-reconnect-enabled test "$(cat $DEV/reconnect_enabled)" = 1
+check unit-ready-noop env SOCKET="$sock" WAIT=5 sh "$helper" reconnect t22dev
+kill_server
+check server-unit2 start_server "$sock"
+check unit-reconnect env SOCKET="$sock" WAIT=5 sh "$helper" reconnect t22dev
+check unit-ready test "$(cat $DEV/state)" = ready
+check unit-reconnects test "$(cat $DEV/stats/reconnects)" = 1
+check unit-remove env sh "$helper" remove t22dev
+check rmmod-unit unload_module
 stop_server
