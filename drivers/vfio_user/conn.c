@@ -247,8 +247,12 @@ void vub_conn_lost(struct vub_device *vd, int err, const char *why)
 	}
 	c->reconnect_deadline = jiffies + msecs_to_jiffies(ms);
 	vub_fail_pending_locked(c, -EIO);
-	/* Under the lock: vub_conn_shutdown() cancels it after CLOSING. */
-	schedule_delayed_work(&vd->reconnect_work, msecs_to_jiffies(ms));
+	/*
+	 * Under the lock: vub_conn_shutdown() cancels it after CLOSING.
+	 * "mod": the work of an earlier loss may still be pending (it
+	 * finds the device READY and does nothing).
+	 */
+	mod_delayed_work(system_wq, &vd->reconnect_work, msecs_to_jiffies(ms));
 	vub_conn_shut_locked(c);
 	xa_unlock(&c->pending);
 
@@ -286,7 +290,8 @@ int vub_conn_wait_ready(struct vub_device *vd)
 			xa_unlock(&c->pending);
 			return 0;
 		}
-		if (c->state != VUB_STATE_RECONNECTING) {
+		if (c->state != VUB_STATE_RECONNECTING ||
+		    READ_ONCE(vd->consumer_closing)) {
 			xa_unlock(&c->pending);
 			return -EIO;
 		}

@@ -34,7 +34,11 @@
  *     the DMA windows and the interrupt eventfds the lost server held
  *     are sent again;
  *  6. READY: waiting requests go to the new server; the consumer's ERR
- *     eventfd is signalled, stats/reconnects counted, a line logged.
+ *     eventfd is signalled (unless reconnect_err=N: QEMU stops the guest
+ *     on ERR), stats/reconnects counted, a line logged.
+ *
+ * A consumer that closes the device meanwhile does not wait: its close
+ * drops what the server held anyway (vfio.c, consumer_closing).
  *
  * Not carried over: the server's ioeventfds (doorbell writes go as
  * messages after a reconnect), posted writes the lost server had not
@@ -51,6 +55,7 @@
 
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/namei.h>
 #include <linux/net.h>
 #include <linux/pid.h>
@@ -59,6 +64,11 @@
 
 #include "conn.h"
 #include "vfio_dev.h"
+
+static bool vub_reconnect_err = true;
+module_param_named(reconnect_err, vub_reconnect_err, bool, 0644);
+MODULE_PARM_DESC(reconnect_err,
+		 "Signal the consumer's ERR eventfd after a reconnect, the device was reset (default Y; QEMU stops the guest on it)");
 
 /* The first difference between the device and what the new server shows. */
 static const char *vub_reconnect_differs(struct vub_device *vd,
@@ -256,7 +266,7 @@ static int vub_reconnect_replay(struct vub_device *vd)
 		ret = vub_conn_reconnected(vd);
 	if (vv) {
 		/* The device was reset: tell the consumer. */
-		if (!ret)
+		if (!ret && READ_ONCE(vub_reconnect_err))
 			vub_irq_signal_err(vv);
 		vfio_put_device(&vv->vdev);
 	}
@@ -352,9 +362,11 @@ static int vub_reconnect_locked(struct vub_device *vd, const char *path)
 		goto out;
 	}
 	atomic64_inc(&vd->stats.reconnects);
-	dev_info(&vd->dev, "reconnected to %s (server pid %d): device reset, %s; the consumer's ERR eventfd signalled\n",
+	dev_info(&vd->dev, "reconnected to %s (server pid %d): device reset, %s%s\n",
 		 vd->socket_path, pid_nr(vd->server_pid),
-		 "DMA windows and interrupt eventfds sent again");
+		 "DMA windows and interrupt eventfds sent again",
+		 READ_ONCE(vub_reconnect_err) ?
+		 "; the consumer's ERR eventfd signalled" : "");
 	goto out;
 busy:
 	dev_err(&vd->dev, "reconnect: region %d of the lost server is still mapped (by the consumer): refused until it is unmapped\n",

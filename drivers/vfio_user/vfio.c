@@ -61,6 +61,8 @@ static void vub_vfio_close_device(struct vfio_device *vdev)
 
 	struct pid *consumer;
 
+	/* Nothing to wait for: what the server held is dropped anyway. */
+	WRITE_ONCE(vv->vd->consumer_closing, true);
 	/* Back to RUNNING first: a stopped server refuses SET_IRQS. */
 	vub_mig_close(vv);
 	mutex_lock(&vv->irq_lock);
@@ -72,6 +74,7 @@ static void vub_vfio_close_device(struct vfio_device *vdev)
 	vv->consumer = NULL;
 	spin_unlock(&vv->trig_lock);
 	put_pid(consumer);
+	WRITE_ONCE(vv->vd->consumer_closing, false);
 }
 
 static long vub_ioctl_reset(struct vub_vfio *vv)

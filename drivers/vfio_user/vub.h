@@ -137,6 +137,12 @@ struct vub_device {
 	/* The first server's ioeventfds are not used after a reconnect. */
 	bool ioeventfds_stale;
 	/*
+	 * The consumer is closing the VFIO device: its requests do not
+	 * wait for a reconnect (the close of a killed consumer would wait
+	 * out reconnect_timeout_ms otherwise).
+	 */
+	bool consumer_closing;
+	/*
 	 * Region files and their layout may be swapped by a reconnect,
 	 * under this lock for writing; mmap reads them under it.
 	 */

@@ -155,13 +155,14 @@ cpid=$!
 i=0
 while ! grep -q RUNNING "$out" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 1
-t0=$(date +%s%N)
 kill_server
 check tmo-reconnecting wait_state reconnecting 10
-check tmo-broken wait_state broken 40
-t1=$(date +%s%N)
-echo "INFO: reconnecting -> broken after $(((t1 - t0) / 1000000)) ms (timeout 1500)"
-check tmo-in-time test $(((t1 - t0) / 1000000)) -lt 3500
+check tmo-broken wait_state broken 60
+# From the loss to the break, by the kernel log's clock (the VM is slow).
+stamp() { dmesg | grep "vfio-user0: connection to .* $1" | tail -n 1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
+ms=$(awk "BEGIN { printf \"%d\", ($(stamp 'broken (-ETIMEDOUT)') - $(stamp lost)) * 1000 }")
+echo "INFO: reconnecting -> broken after $ms ms (timeout 1500)"
+check tmo-in-time test "$ms" -ge 1400 -a "$ms" -lt 2500
 check tmo-reason grep -q "no reconnect within" $D/broken_reason
 wait $cpid
 sed -n 's/^INFO: /INFO: tmo: /p' "$out"
