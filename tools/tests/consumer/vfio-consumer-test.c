@@ -1632,14 +1632,18 @@ out:
 }
 
 /*
- * Map/unmap in a loop while server threads fault the same range; then
- * the old memory, unmapped and cleared, must stay untouched while they
- * go on (they increment what they can reach).
+ * Map/unmap in a loop while server threads fault the same range.  Each
+ * unmap returns only once the bridge has released every pin (type1
+ * BUG()s otherwise): right after it, stats/dma_pinned and VmLck are 0,
+ * with no slack (a pin in flight over the range is waited for).  Then
+ * the old memory, unmapped and cleared, must stay untouched while the
+ * threads go on (they increment what they can reach).
  */
 static void test_dma_hammer_race(void)
 {
-	unsigned long cycles = 0;
+	unsigned long cycles = 0, hot = 0, left = 0;
 	uint32_t loops0, bus0, i;
+	long pinned, lck;
 	double end;
 
 	if (dma_setup())
@@ -1655,8 +1659,21 @@ static void test_dma_hammer_race(void)
 	}
 	end = now() + 3.0;
 	while (now() < end) {
-		if (dma_unmap() || dma_map()) {
-			fail("dma-hammer-race", "map/unmap: %m");
+		if (PINNED() > 0)
+			hot++;
+		if (dma_unmap()) {
+			fail("dma-hammer-race", "unmap: %m");
+			goto out;
+		}
+		pinned = PINNED();
+		lck = vm_lck_kb();
+		if (pinned || lck) {
+			if (!left++)
+				printf("INFO: dma-hammer-race: after unmap %lu: pinned %ld, VmLck %ld kB\n",
+				       cycles, pinned, lck);
+		}
+		if (dma_map()) {
+			fail("dma-hammer-race", "map: %m");
 			goto out;
 		}
 		cycles++;
@@ -1673,12 +1690,18 @@ static void test_dma_hammer_race(void)
 			goto out;
 		}
 	wr32(BAR0, VUB_SAMPLE_REG_DMA_HAMMER, 0);
-	printf("INFO: dma-hammer-race: %lu map/unmap cycles, %u hammer passes, %u SIGBUS\n",
-	     cycles, reg(VUB_SAMPLE_REG_HAMMER_LOOPS) - loops0,
+	printf("INFO: dma-hammer-race: %lu map/unmap cycles (%lu with pins), %u hammer passes, %u SIGBUS\n",
+	     cycles, hot, reg(VUB_SAMPLE_REG_HAMMER_LOOPS) - loops0,
 	     reg(VUB_SAMPLE_REG_DMA_SIGBUS) - bus0);
 	if (reg(VUB_SAMPLE_REG_HAMMER_LOOPS) == loops0 ||
-	    reg(VUB_SAMPLE_REG_DMA_SIGBUS) == bus0 || cycles < 10) {
+	    reg(VUB_SAMPLE_REG_DMA_SIGBUS) == bus0 || cycles < 10 ||
+	    hot < 3) {
 		fail("dma-hammer-race", "no race");
+		goto out;
+	}
+	if (left) {
+		fail("dma-hammer-race", "%lu unmaps returned with pins left",
+		     left);
 		goto out;
 	}
 	if (PINNED() != 0 || vm_lck_kb() != 0) {
