@@ -1677,7 +1677,9 @@ static void test_dma_hammer_race(void)
 			goto out;
 		}
 		cycles++;
-		usleep(cycles % 3 ? 0 : 2000);
+		/* Every third cycle: let the threads pin some (<= 20 ms). */
+		for (i = 0; !(cycles % 3) && i < 20 && PINNED() <= 0; i++)
+			usleep(1000);
 	}
 	dma_unmap();
 	dma_mapped = false;

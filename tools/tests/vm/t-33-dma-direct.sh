@@ -18,6 +18,7 @@
 #  - the consumer SIGKILLed mid-DMA: nothing stays pinned;
 #  - a type1 v1 container gets message windows (and passes the DMA
 #    tests), v2 gets the mapping back;
+#  - the window is mapped at a 2 MiB-aligned address (SPDK needs it);
 #  - --dma-messages servers ignore the fd; bad dma= / dma_bits refused;
 #  - the vub_dmaw_fault tracepoint reports pins, insertions and SIGBUS.
 . "$(dirname "$0")/lib.sh"
@@ -63,6 +64,8 @@ fi
 check mode-mmap test "$(cat $dev/dma_mode)" = mmap
 check dma-range test "$(cat $dev/dma_range)" = 0x0-0xffffffffff
 check server-mapped grep -qF 'DMA_MAP 0+0x10000000000 flags 0x3 (mmap)' "$log"
+check server-map-2m-aligned grep -q 'DMA_MAP: mapped at a 2 MiB-aligned address' "$log"
+check server-map-never-unaligned sh -c "! grep -q 'DMA_MAP: mapped at a not' $log"
 check direct-no-messages test "$(stat server_requests)" = 0
 check pinned-faults test "$(stat dma_mmap_faults)" -gt 0
 check sigbus-counted test "$(stat dma_mmap_sigbus)" -gt 0
