@@ -266,6 +266,7 @@ static void vub_dmaw_revoke_pages(struct vub_vfio *vv, unsigned long first,
 		t->last = last;
 		t->busy = true;
 		mutex_lock(&vv->dmaw_lock);
+		vub_dmaw_tombs_prune(vv);
 		list_for_each_entry(p, &vv->dmaw_pinners, node)
 			if (p->first <= last && first <= p->last)
 				t->pending++;
