@@ -174,6 +174,32 @@ out:
 	client_end(&s, fd);
 }
 
+/* libvfio-user style: the error reply keeps the payload it had built. */
+static void fault_err_payload(void)
+{
+	const char *__t_name = "fault-error-reply-with-payload";
+	struct srv s;
+	struct reply r = { };
+	int fd = start(&s, "error-reply-with-payload@DEVICE_GET_INFO", true);
+	int ret;
+
+	CHECK(fd >= 0, "start");
+	send_get_info(fd, 1);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(!ret && (r.hdr.flags & VFIO_USER_F_ERROR) &&
+	      r.hdr.error_no == EIO && r.hdr.msg_size > 16,
+	      "flags %#x errno %u size %u", r.hdr.flags, r.hdr.error_no,
+	      r.hdr.msg_size);
+	t_reply_free(&r);
+	send_get_info(fd, 2);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(!ret && !(r.hdr.flags & VFIO_USER_F_ERROR), "not back to normal");
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	client_end(&s, fd);
+}
+
 static void fault_errno(const char *name, const char *fault, uint32_t e1,
 			int64_t e2)
 {
@@ -664,6 +690,7 @@ void run_fault_tests(void)
 		    "error-reply-errno-0@DEVICE_GET_INFO", 0, -1);
 	fault_errno("fault-error-reply-errno-huge",
 		    "error-reply-errno-huge@DEVICE_GET_INFO", 100000, -1);
+	fault_err_payload();
 	fault_json("fault-bad-json", "bad-json");
 	fault_json("fault-deep-json", "deep-json");
 	fault_json("fault-huge-json", "huge-json");
