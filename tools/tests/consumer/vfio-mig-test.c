@@ -20,6 +20,9 @@
  *   dma-stopped-direct  the same with dma=mmap: the server's mapping of
  *                  the consumer's memory is cut off while stopped
  *   dirty          VFIO_IOMMU_DIRTY_PAGES reports the DMA-written pages
+ *   dirty-direct   the same with dma=mmap: the pages pinned for the
+ *                  server's mapping (reported in every read) and those
+ *                  written by DMA_WRITE messages
  *   bar2-fill      write the pattern "save" uses into BAR2 (for QEMU)
  *   bar2-check     BAR2 holds that pattern
  */
@@ -48,6 +51,9 @@
 #define BAR2		(VFIO_PCI_BAR0_REGION_INDEX + 2)
 #define DMA_IOVA	0x100000000ULL
 #define DMA_SIZE	(1U << 20)
+/* dirty-direct: two 2 MiB chunks (the bridge pins a chunk per fault). */
+#define DMAW_SIZE	(4U << 20)
+#define DMAW_CHUNK	512U	/* pages */
 #define PG		4096U
 #define STREAM_MAX	(8U << 20)
 
@@ -558,21 +564,26 @@ static void test_set_eio(void)
 
 static uint8_t *dma_mem;
 
-static int dma_map(void)
+static int dma_map_size(uint32_t size)
 {
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 		.iova = DMA_IOVA,
-		.size = DMA_SIZE,
+		.size = size,
 	};
 
-	dma_mem = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
+	dma_mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (dma_mem == MAP_FAILED)
 		return -1;
 	map.vaddr = (uintptr_t)dma_mem;
 	return ioctl(container_fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int dma_map(void)
+{
+	return dma_map_size(DMA_SIZE);
 }
 
 /* Run the DMA engine: BAR2 @boff -> IOVA @iova (TO_HOST); STATUS. */
@@ -639,6 +650,7 @@ static int dirty_ctl(uint32_t flags)
 	return ioctl(container_fd, VFIO_IOMMU_DIRTY_PAGES, &db);
 }
 
+/* The dirty bitmap of [DMA_IOVA, DMA_IOVA + nbytes * 8 pages). */
 static int dirty_get(uint64_t *bits, size_t nbytes)
 {
 	struct {
@@ -648,7 +660,7 @@ static int dirty_get(uint64_t *bits, size_t nbytes)
 		.db.argsz = sizeof(b),
 		.db.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
 		.get.iova = DMA_IOVA,
-		.get.size = DMA_SIZE,
+		.get.size = (uint64_t)nbytes * 8 * PG,
 		.get.bitmap.pgsize = PG,
 		.get.bitmap.size = nbytes,
 		.get.bitmap.data = (__u64 *)bits,
@@ -698,6 +710,127 @@ static void test_dirty(void)
 	CHECK(st & VUB_SAMPLE_DMA_ERR, "DMA while stopped: %#x", st);
 	CHECK(!dirty_get(bits, sizeof(bits)) &&
 	      all((uint8_t *)bits, sizeof(bits), 0), "dirty after stop");
+	CHECK(!dirty_ctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), "STOP tracking");
+	CHECK(set_state(S_RUNNING) == -1, "RUNNING");
+	pass(name);
+}
+
+/* A device statistic (stats/NAME), or -1. */
+static long stat_read(const char *stat)
+{
+	char path[PATH_MAX];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/stats/%s",
+		 dev_name, stat);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static void set_bits(uint64_t *bits, unsigned int first, unsigned int n)
+{
+	while (n--) {
+		bits[first / 64] |= 1ULL << (first % 64);
+		first++;
+	}
+}
+
+/* Compare two bitmaps of @words words; the first difference in @diff. */
+static bool bits_eq(const uint64_t *got, const uint64_t *want,
+		    unsigned int words, char *diff, size_t dlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < words; i++)
+		if (got[i] != want[i]) {
+			snprintf(diff, dlen, "word %u (pages %u-%u): %#llx, expected %#llx",
+				 i, i * 64, i * 64 + 63,
+				 (unsigned long long)got[i],
+				 (unsigned long long)want[i]);
+			return false;
+		}
+	return true;
+}
+
+/*
+ * dma=mmap.  type1 only sees what goes through it: pages written with
+ * vfio_dma_rw() (the DMA_WRITE message path) and pinned pages.  The
+ * container holds only this emulated-IOMMU device, so type1 tracks in
+ * its pinned-page scope: a read of the bitmap reports the pages
+ * written by message since the last read, plus every page pinned at
+ * the time of the read (or pinned since the last one).  The server's
+ * stores through its mapping are invisible; the bridge pins the 2 MiB
+ * chunk around a fault, which is what the bitmap must show.
+ */
+static void test_dirty_direct(void)
+{
+	const char *name = "dirty-direct";
+	enum { WORDS = DMAW_SIZE / PG / 64 };
+	uint64_t bits[WORDS], want[WORDS];
+	const unsigned int pg_direct = DMAW_CHUNK + 88;	/* chunk 1 */
+	char diff[128];
+	uint32_t st;
+	long pinned;
+
+	CHECK(!dma_map_size(DMAW_SIZE), "MAP_DMA: %m");
+	CHECK(stat_read("dma_pinned") == 0, "pinned before any DMA: %ld",
+	      stat_read("dma_pinned"));
+	CHECK(!dirty_ctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), "START: %m");
+	CHECK(!dirty_get(bits, sizeof(bits)), "GET_BITMAP: %m");
+	CHECK(all((uint8_t *)bits, sizeof(bits), 0), "dirty before any DMA");
+
+	/* Through the mapping: 16 bytes inside one page of chunk 1. */
+	CHECK(!wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO),
+	      "mode");
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST,
+		     DMA_IOVA + (uint64_t)pg_direct * PG + 40, 16, 0);
+	CHECK(st == VUB_SAMPLE_DMA_OK, "direct DMA: %#x", st);
+	CHECK(reg(VUB_SAMPLE_REG_DMA_DIRECT) >= 1, "not through the mapping");
+	pinned = stat_read("dma_pinned");
+	CHECK(pinned == DMAW_CHUNK, "pinned after one fault: %ld", pinned);
+	/* By message, in chunk 0: page 3, pages 10-12; a read dirties none. */
+	CHECK(!wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE,
+		    VUB_SAMPLE_DMA_MODE_MESSAGES), "mode");
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA + 3 * PG, PG, 0);
+	CHECK(st == VUB_SAMPLE_DMA_OK, "message DMA 1: %#x", st);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA + 10 * PG + 8,
+		     2 * PG, 0);
+	CHECK(st == VUB_SAMPLE_DMA_OK, "message DMA 2: %#x", st);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA + 100 * PG,
+		     8 * PG, 0);
+	CHECK(st == VUB_SAMPLE_DMA_OK, "message DMA read: %#x", st);
+	CHECK(stat_read("dma_pinned") == DMAW_CHUNK,
+	      "messages pinned pages: %ld", stat_read("dma_pinned"));
+	CHECK(!wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO),
+	      "mode");
+
+	CHECK(set_state(S_STOP) == -1, "STOP");
+	/* The first sync: chunk 1 (pinned) and the message-written pages. */
+	memset(want, 0, sizeof(want));
+	set_bits(want, DMAW_CHUNK, DMAW_CHUNK);
+	set_bits(want, 3, 1);
+	set_bits(want, 10, 3);
+	CHECK(!dirty_get(bits, sizeof(bits)), "GET_BITMAP: %m");
+	CHECK(bits_eq(bits, want, WORDS, diff, sizeof(diff)),
+	      "first sync: %s", diff);
+	/*
+	 * The second: the message-written pages were reported; the pinned
+	 * chunk is reported again (still pinned, the server could write
+	 * through it) although nothing was written since.
+	 */
+	memset(want, 0, sizeof(want));
+	set_bits(want, DMAW_CHUNK, DMAW_CHUNK);
+	CHECK(!dirty_get(bits, sizeof(bits)), "GET_BITMAP 2: %m");
+	CHECK(bits_eq(bits, want, WORDS, diff, sizeof(diff)),
+	      "second sync: %s", diff);
+	CHECK(stat_read("dma_pinned") == DMAW_CHUNK,
+	      "pinned while stopped: %ld", stat_read("dma_pinned"));
 	CHECK(!dirty_ctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), "STOP tracking");
 	CHECK(set_state(S_RUNNING) == -1, "RUNNING");
 	pass(name);
@@ -760,6 +893,8 @@ int main(int argc, char **argv)
 		test_dma_stopped(true);
 	else if (!strcmp(test, "dirty"))
 		test_dirty();
+	else if (!strcmp(test, "dirty-direct"))
+		test_dirty_direct();
 	else if (!strcmp(test, "bar2-fill") || !strcmp(test, "bar2-check"))
 		test_bar2(!strcmp(test, "bar2-fill"));
 	else

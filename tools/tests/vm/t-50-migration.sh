@@ -5,9 +5,10 @@
 # targets; a save on one server and a restore into a fresh server with
 # the device state checked; stale data fds (ENODEV); reset from STOP,
 # STOP_COPY and RESUMING; server DMA refused while stopped; type1 dirty
-# pages exactly those the server wrote; server death mid-stream and
-# malformed migration replies (EIO, device broken).  Runs on any kernel
-# run-all.sh boots.
+# pages exactly those the server wrote (with dma=mmap: those written by
+# message and the pinned ones); server death mid-stream and malformed
+# migration replies (EIO, device broken).  Runs on any kernel run-all.sh
+# boots.
 . "$(dirname "$0")/lib.sh"
 
 sa=/run/t50a.sock
@@ -83,6 +84,16 @@ check dma-direct-unpinned test "$(cat $d0/stats/dma_pinned)" = 0
 # The server holds the window file (and so the module) until it exits.
 stop_server
 check rmmod-dma-direct unload_module
+
+# Dirty pages with dma=mmap: the pinned chunk the server's mapping
+# faulted in is reported in every sync, plus the pages written by
+# DMA_WRITE messages; the server's stores themselves are not seen.
+check server-dirty-direct start_server "$sa" --migration
+check insmod-dirty-direct load_module socket="$sa" dma=mmap
+mig dirty-direct
+check dirty-direct-unpinned-at-close test "$(cat $d0/stats/dma_pinned)" = 0
+stop_server
+check rmmod-dirty-direct unload_module
 
 # Server death mid-stream and malformed replies: EIO, device broken.
 for f in exit-after:2@MIG_DATA_READ mig-short-data:3 mig-oversized-data:2; do
