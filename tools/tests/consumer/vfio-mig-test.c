@@ -40,6 +40,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "vfio-open.h"
 #include "vub_sample.h"
 
 #ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
@@ -64,7 +65,7 @@
 #define S_RESUMING	VFIO_DEVICE_STATE_RESUMING
 
 static const char *dev_name;
-static int container_fd = -1, group_fd = -1, dev_fd = -1;
+static struct vfio_open vo = { .container = -1, .group = -1, .device = -1 };
 static int failures;
 
 static void pass(const char *name)
@@ -94,48 +95,24 @@ fail(const char *name, const char *fmt, ...)
 	}						\
 } while (0)
 
-static int open_device(void)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	container_fd = open("/dev/vfio/vfio", O_RDWR);
-	if (container_fd < 0)
-		return -1;
-	snprintf(path, sizeof(path),
-		 "/sys/bus/vfio-user/devices/%s/iommu_group", dev_name);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	group_fd = open(path, O_RDWR);
-	if (group_fd < 0 ||
-	    ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd) ||
-	    ioctl(container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return -1;
-	dev_fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, dev_name);
-	return dev_fd < 0 ? -1 : 0;
-}
-
 static int rd32(unsigned int r, uint64_t off, uint32_t *v)
 {
-	return pread(dev_fd, v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
+	return pread(vo.device, v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
 }
 
 static int wr32(unsigned int r, uint64_t off, uint32_t v)
 {
-	return pwrite(dev_fd, &v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
+	return pwrite(vo.device, &v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
 }
 
 static int rd64(unsigned int r, uint64_t off, uint64_t *v)
 {
-	return pread(dev_fd, v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
+	return pread(vo.device, v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
 }
 
 static int wr64(unsigned int r, uint64_t off, uint64_t v)
 {
-	return pwrite(dev_fd, &v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
+	return pwrite(vo.device, &v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
 }
 
 static uint32_t reg(uint64_t off)
@@ -154,7 +131,7 @@ static int feature(uint32_t flags, void *data, size_t len)
 	} b = { .f.argsz = sizeof(b.f) + len, .f.flags = flags };
 
 	memcpy(&b.data, data, len);
-	if (ioctl(dev_fd, VFIO_DEVICE_FEATURE, &b))
+	if (ioctl(vo.device, VFIO_DEVICE_FEATURE, &b))
 		return -errno;
 	memcpy(data, &b.data, len);
 	return 0;
@@ -392,7 +369,7 @@ static void test_save(const char *file)
 	      !wr64(BAR0, VUB_SAMPLE_REG_DMA_ADDR, DMA_IOVA + PG) &&
 	      !wr32(BAR0, VUB_SAMPLE_REG_DMA_LEN, 3 * PG),
 	      "program BAR0: %m");
-	CHECK(pwrite(dev_fd, b2, B2_LEN, REGION_OFF(BAR2) + B2_OFF) == B2_LEN,
+	CHECK(pwrite(vo.device, b2, B2_LEN, REGION_OFF(BAR2) + B2_OFF) == B2_LEN,
 	      "program BAR2: %m");
 	fd = set_state(S_STOP_COPY);
 	CHECK(fd >= 0, "RUNNING -> STOP_COPY: %d", fd);
@@ -433,7 +410,7 @@ static void test_restore(const char *file)
 	close(in);
 	CHECK(len > 0, "read %s", file);
 	/* Registers as after a reset (BAR2 is not cleared by it). */
-	CHECK(!ioctl(dev_fd, VFIO_DEVICE_RESET), "reset: %m");
+	CHECK(!ioctl(vo.device, VFIO_DEVICE_RESET), "reset: %m");
 	CHECK(reg(VUB_SAMPLE_REG_SCRATCH) == 0, "scratch after reset");
 	fd = set_state(S_RESUMING);
 	CHECK(fd >= 0, "RUNNING -> RESUMING: %d", fd);
@@ -452,7 +429,7 @@ static void test_restore(const char *file)
 	      v64 == DMA_IOVA + PG && reg(VUB_SAMPLE_REG_DMA_LEN) == 3 * PG,
 	      "DMA engine registers");
 	pattern(b2, B2_LEN, 7);
-	CHECK(pread(dev_fd, got, B2_LEN, REGION_OFF(BAR2) + B2_OFF) == B2_LEN &&
+	CHECK(pread(vo.device, got, B2_LEN, REGION_OFF(BAR2) + B2_OFF) == B2_LEN &&
 	      !memcmp(got, b2, B2_LEN), "BAR2 contents");
 	pass(name);
 	free(b2);
@@ -479,15 +456,15 @@ static void test_stale_fd(void)
 	CHECK(read(fd2, buf, 1) < 0 && errno == EBADF, "read on resume fd");
 	CHECK(write(fd2, buf, sizeof(buf)) == sizeof(buf), "write: %m");
 	/* A partial stream aborts only through a reset. */
-	CHECK(!ioctl(dev_fd, VFIO_DEVICE_RESET), "reset: %m");
+	CHECK(!ioctl(vo.device, VFIO_DEVICE_RESET), "reset: %m");
 	CHECK(write(fd2, buf, sizeof(buf)) < 0 && errno == ENODEV,
 	      "write after reset: %m");
 	CHECK(get_state() == S_RUNNING, "RUNNING after reset");
 	fd3 = set_state(S_STOP_COPY);
 	CHECK(fd3 >= 0, "STOP_COPY again: %d", fd3);
 	/* Closing the device invalidates the file, which outlives it. */
-	close(dev_fd);
-	dev_fd = -1;
+	close(vo.device);
+	vo.device = -1;
 	CHECK(read(fd3, buf, sizeof(buf)) < 0 && errno == ENODEV,
 	      "read after close: %m");
 	close(fd);
@@ -512,7 +489,7 @@ static void test_reset(void)
 			fd = set_state(from[i]);
 			CHECK(fd >= 0, "-> %u: %d", from[i], fd);
 		}
-		CHECK(!ioctl(dev_fd, VFIO_DEVICE_RESET), "reset from %u: %m",
+		CHECK(!ioctl(vo.device, VFIO_DEVICE_RESET), "reset from %u: %m",
 		      from[i]);
 		CHECK(get_state() == S_RUNNING, "RUNNING after reset from %u",
 		      from[i]);
@@ -578,7 +555,7 @@ static int dma_map_size(uint32_t size)
 	if (dma_mem == MAP_FAILED)
 		return -1;
 	map.vaddr = (uintptr_t)dma_mem;
-	return ioctl(container_fd, VFIO_IOMMU_MAP_DMA, &map);
+	return ioctl(vo.container, VFIO_IOMMU_MAP_DMA, &map);
 }
 
 static int dma_map(void)
@@ -624,7 +601,7 @@ static void test_dma_stopped(bool direct)
 	CHECK(!dma_map(), "MAP_DMA: %m");
 	memset(dma_mem, 0xaa, 2 * PG);
 	pattern(b2, 2 * PG, 1);
-	CHECK(pwrite(dev_fd, b2, 2 * PG, REGION_OFF(BAR2)) == 2 * PG, "BAR2");
+	CHECK(pwrite(vo.device, b2, 2 * PG, REGION_OFF(BAR2)) == 2 * PG, "BAR2");
 	CHECK(set_state(S_STOP) == -1, "STOP");
 	/* A well-behaved stopped device does not start DMA... */
 	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA, 2 * PG, 0);
@@ -647,7 +624,7 @@ static int dirty_ctl(uint32_t flags)
 		.argsz = sizeof(db), .flags = flags,
 	};
 
-	return ioctl(container_fd, VFIO_IOMMU_DIRTY_PAGES, &db);
+	return ioctl(vo.container, VFIO_IOMMU_DIRTY_PAGES, &db);
 }
 
 /* The dirty bitmap of [DMA_IOVA, DMA_IOVA + nbytes * 8 pages). */
@@ -667,7 +644,7 @@ static int dirty_get(uint64_t *bits, size_t nbytes)
 	};
 
 	memset(bits, 0, nbytes);
-	return ioctl(container_fd, VFIO_IOMMU_DIRTY_PAGES, &b);
+	return ioctl(vo.container, VFIO_IOMMU_DIRTY_PAGES, &b);
 }
 
 static void test_dirty(void)
@@ -844,10 +821,10 @@ static void test_bar2(bool fill)
 	CHECK(b2 && got, "malloc");
 	pattern(b2, B2_LEN, 7);
 	if (fill)
-		CHECK(pwrite(dev_fd, b2, B2_LEN, REGION_OFF(BAR2) + B2_OFF) ==
+		CHECK(pwrite(vo.device, b2, B2_LEN, REGION_OFF(BAR2) + B2_OFF) ==
 		      B2_LEN, "write BAR2: %m");
 	else
-		CHECK(pread(dev_fd, got, B2_LEN, REGION_OFF(BAR2) + B2_OFF) ==
+		CHECK(pread(vo.device, got, B2_LEN, REGION_OFF(BAR2) + B2_OFF) ==
 		      B2_LEN && !memcmp(got, b2, B2_LEN), "BAR2 contents");
 	free(b2);
 	free(got);
@@ -857,6 +834,7 @@ static void test_bar2(bool fill)
 int main(int argc, char **argv)
 {
 	const char *test, *file = argc > 3 ? argv[3] : NULL;
+	const char *why;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: vfio-mig-test DEVICE TEST [FILE]\n");
@@ -865,8 +843,9 @@ int main(int argc, char **argv)
 	dev_name = argv[1];
 	test = argv[2];
 	alarm(120);
-	if (open_device()) {
-		fail("open", "%s: %m", dev_name);
+	if (vfio_open(&vo, NULL, dev_name, VFIO_TYPE1v2_IOMMU, &why)) {
+		fail("open", "%s: %s: %m", dev_name, why);
+		vfio_close(&vo);
 		return 1;
 	}
 	if (!strcmp(test, "flags"))
@@ -899,9 +878,6 @@ int main(int argc, char **argv)
 		test_bar2(!strcmp(test, "bar2-fill"));
 	else
 		fail("usage", "unknown test \"%s\"", test);
-	if (dev_fd >= 0)
-		close(dev_fd);
-	close(group_fd);
-	close(container_fd);
+	vfio_close(&vo);
 	return failures ? 1 : 0;
 }
