@@ -286,6 +286,54 @@ out:
 	t_end(&s, fd);
 }
 
+/*
+ * --mig-pad-reads: a short read (the stream's tail, the end) is padded
+ * with zeros to the requested size, argsz and size name the data.
+ */
+static void test_mig_pad_reads(void)
+{
+	TEST("mig-pad-reads");
+	static const char *const args[] = {
+		"--migration", "--mig-pad-reads", NULL,
+	};
+	const uint32_t chunk = 300000;
+	struct vfio_user_mig_data req = { .argsz = 8 + chunk, .size = chunk };
+	struct vfio_user_mig_data *o;
+	struct reply r = { };
+	struct srv s;
+	uint32_t i;
+	int fd, ret;
+
+	fd = t_start(&s, args, true);
+	CHECK(fd >= 0, "server start and connect");
+	CHECK(!t_mig_set(fd, VFIO_USER_DEVICE_STATE_STOP_COPY), "STOP_COPY");
+	/* Full reads up to the stream's tail. */
+	for (i = 0; i < 8; i++) {
+		ret = t_call(fd, VFIO_USER_MIG_DATA_READ, &req, sizeof(req),
+			     NULL, 0, &r);
+		o = (void *)r.data;
+		CHECK(!ret && r.len == 8 + chunk && o->argsz == 8 + o->size,
+		      "read %u: %d len %u size %u argsz %u", i, ret, r.len,
+		      o->size, o->argsz);
+		if (o->size < chunk)
+			break;
+		t_reply_free(&r);
+	}
+	CHECK(i < 8 && o->size, "no short tail (%u reads)", i);
+	for (i = 8 + o->size; i < r.len; i++)
+		CHECK(!r.data[i], "padding byte %u: %#x", i, r.data[i]);
+	t_reply_free(&r);
+	ret = t_call(fd, VFIO_USER_MIG_DATA_READ, &req, sizeof(req), NULL, 0,
+		     &r);
+	o = (void *)r.data;
+	CHECK(!ret && r.len == 8 + chunk && o->size == 0 && o->argsz == 8,
+	      "end: %d len %u size %u", ret, r.len, o->size);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	t_end(&s, fd);
+}
+
 void run_mig_tests(void)
 {
 	test_mig_absent();
@@ -293,4 +341,5 @@ void run_mig_tests(void)
 	test_mig_stopped();
 	test_mig_roundtrip();
 	test_mig_faults();
+	test_mig_pad_reads();
 }

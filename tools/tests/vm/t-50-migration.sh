@@ -64,6 +64,21 @@ check rmmod unload_module
 SERVER_PID=$pb stop_server
 SERVER_PID=$pa stop_server
 
+# A server that pads a short MIG_DATA_READ reply to the requested
+# length, argsz and size naming the data (libvfio-user does): the save
+# restores into a server that does not.
+check server-pad start_server "$sa" --migration --mig-pad-reads
+pa=$SERVER_PID
+check server-pad-b start_server "$sb" --migration
+pb=$SERVER_PID
+check insmod-pad load_module socket="$sa,$sb"
+T=$T-pad mig save "$stream"
+T=$T-pad MIGDEV=vfio-user1 mig restore "$stream"
+check pad-both-ready sh -c "grep -qx ready $d0/state && grep -qx ready $d1/state"
+check rmmod-pad unload_module
+SERVER_PID=$pb stop_server
+SERVER_PID=$pa stop_server
+
 # DMA refused while stopped: the server's first GO while stopped is
 # refused by the server itself, the second is tried and the bridge
 # refuses it.
