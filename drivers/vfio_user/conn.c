@@ -762,7 +762,11 @@ static int vub_rx_command(struct vub_device *vd,
 		return -EPROTO;
 	}
 	ret = vub_dma_handle(vd, h, p, len);
-	if (ret < 0)
+	/*
+	 * A reply that could not be sent has already lost the connection
+	 * (reconnect) or broken the device: vub_conn_send().
+	 */
+	if (ret < 0 && ret != -EIO && ret != -ETIMEDOUT)
 		vub_set_broken(vd, ret, "DMA request handling failed");
 	return ret;
 }
