@@ -27,6 +27,7 @@
 
 #include "compat.h"
 #include "ioeventfd.h"
+#include "posted.h"
 #include "trace.h"
 
 static bool vub_ioeventfds_enabled = true;
@@ -157,6 +158,7 @@ ssize_t vub_ioeventfd_write(struct vub_device *vd, u32 index, u64 off,
 	u8 b[8] = {};
 	u64 val = 0;
 	unsigned int i, j;
+	int ret;
 
 	if (!vd->nr_ioeventfds || count > sizeof(val))
 		return 0;
@@ -176,6 +178,10 @@ ssize_t vub_ioeventfd_write(struct vub_device *vd, u32 index, u64 off,
 		}
 		if (e->datamatch && e->data != val)
 			continue;
+		/* Earlier posted writes at least reach the socket first. */
+		ret = vub_postq_flush(vd);
+		if (ret)
+			return ret;
 		vub_eventfd_signal(e->ctx);
 		atomic64_inc(&vd->stats.ioeventfd_writes);
 		trace_vub_ioeventfd(vd, index, off, val);
