@@ -819,11 +819,17 @@ static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
 			ret = 1;
 			break;
 		}
-		n = vub_rx_direct_one(vd);
-		if (n > 0)
-			continue;
-		if (n < 0 || vub_rx_ready(c))
-			break;		/* the receiver's business */
+		/*
+		 * Peek only when something is queued: right after the send
+		 * the reply is rarely there yet, and a recvmsg that finds
+		 * nothing costs as much as one that finds the reply.
+		 */
+		if (vub_rx_ready(c)) {
+			n = vub_rx_direct_one(vd);
+			if (n > 0)
+				continue;
+			break;		/* an error, or the receiver's business */
+		}
 		slice = min_t(long, (long)(end - jiffies), 10 * HZ);
 		if (slice <= 0) {
 			ret = 0;
