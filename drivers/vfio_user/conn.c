@@ -811,6 +811,12 @@ static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
 	WRITE_ONCE(c->rx_direct, true);
 	/* Pairs with smp_mb() in vub_sk_wake(). */
 	smp_mb();
+	/*
+	 * If our send woke a server that is to run on this CPU, let it run
+	 * now: its reply is then queued when we look, and we neither sleep
+	 * nor need a wake-up.  Nothing happens when it runs elsewhere.
+	 */
+	cond_resched();
 	for (;;) {
 		long slice;
 		int n;
@@ -819,11 +825,7 @@ static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
 			ret = 1;
 			break;
 		}
-		/*
-		 * Peek only when something is queued: right after the send
-		 * the reply is rarely there yet, and a recvmsg that finds
-		 * nothing costs as much as one that finds the reply.
-		 */
+		/* Peek only when something is queued: a recvmsg less. */
 		if (vub_rx_ready(c)) {
 			n = vub_rx_direct_one(vd);
 			if (n > 0)

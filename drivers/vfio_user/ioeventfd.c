@@ -13,9 +13,10 @@
  * Afterwards a consumer write of exactly an ioeventfd's size at its
  * offset, with its data match if it has one, signals the eventfd
  * instead of sending REGION_WRITE; every other write goes as before.
- * Like a posted write, such a write is not ordered against the
- * messages on the socket: the server sees the eventfd whenever it polls
- * it.  The table is fixed after bring-up and freed with the device.
+ * Such a write is not ordered against the messages on the socket: the
+ * server sees the eventfd whenever it polls it (the queued posted
+ * writes are sent first, so they are at least in the socket).  The
+ * table is fixed after bring-up and freed with the device.
  */
 /* One prefix with the dev_*() lines ("vfio-user NAME:"): one grep. */
 #define pr_fmt(fmt) "vfio-user: " fmt

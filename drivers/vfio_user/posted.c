@@ -95,6 +95,9 @@ int vub_postq_flush(struct vub_device *vd)
 
 	if (!q || !vub_postq_pending(q))
 		return 0;
+	/* Broken or closing: what is queued is lost (see above). */
+	if (vub_state(vd) != VUB_STATE_READY)
+		return -EIO;
 	if (mutex_lock_killable(&q->flush_lock))
 		return -EINTR;
 	spin_lock(&q->lock);
