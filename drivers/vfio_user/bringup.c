@@ -209,7 +209,8 @@ static int bu_xfer_opt(struct vub_bu *bu, u16 cmd, const void *req,
 		return -EPROTO;
 	}
 	plen = rh.msg_size - HDR_SIZE;
-	if (plen > reply_max) {
+	/* An error reply's payload is dropped: it only has to fit. */
+	if (plen > (srv_errno ? BU_BUF_SIZE : reply_max)) {
 		dev_err(&vd->dev, "reply to %s too large: %zu bytes, at most %zu\n",
 			vub_cmd_name(cmd), plen, reply_max);
 		return -EPROTO;

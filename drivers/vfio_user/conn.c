@@ -630,7 +630,7 @@ static int vub_rx_reply(struct vub_device *vd,
 	 */
 	req = entry;
 	ret = vub_check_reply_header(&req->hdr, h, &srv_errno, &err);
-	if (ret < 0 || len > req->reply_max) {
+	if (ret < 0 || (ret == 0 && len > req->reply_max)) {
 		u16 cmd = req->hdr.cmd;
 
 		req->err = -EPROTO;

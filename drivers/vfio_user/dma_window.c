@@ -33,24 +33,61 @@
  *   writes, after the consumer mapped real memory there.
  *
  * Revocation (ops->dma_unmap, close_device): tombstone the range (no
- * new pins until VUB_DMAW_TOMB_MS after the revocation), wait (bounded)
- * for pins in flight, mark the range's pins as revoking (faults no
- * longer map them), zap the server's PTEs, then unpin, synchronously.  type1 notifies again
- * while pins remain and BUG()s after ten rounds, so a fault must not
- * re-pin between our return and type1 retaking its lock: the
- * tombstone makes such faults wait instead, and faults that pinned
- * concurrently with the revocation drop their own pins.
+ * new pins), wait for the pins in flight over it, mark its pins as
+ * revoking (faults no longer map them), zap the server's PTEs, then
+ * unpin, synchronously.  See "Why type1 cannot BUG()" below.
  *
  * Pins are charged by type1 to the consumer's RLIMIT_MEMLOCK; beyond
  * it the pin fails and the server's access is SIGBUS, never a hang.
  *
  * Locking: vub_vfio.dma_sem (read) keeps the device open across a pin
- * (close_device takes it for writing); dmaw_pinning counts the pins in
- * flight, which a revocation waits for (with a timeout: it runs under
- * type1's device_list_lock); dmaw_lock protects the pin table and the
- * tombstones and is the only lock taken under the server's mmap_lock.  No lock is held across
+ * (close_device takes it for writing); dmaw_lock protects the pin
+ * table, the pinners in flight and the tombstones, and is the only lock
+ * taken under the server's mmap_lock.  No lock is held across
  * vfio_pin_pages() or vfio_unpin_pages() that the fault path takes
  * under mmap_lock.
+ *
+ * Why type1 cannot BUG().  type1's vfio_dma_do_unmap() checks the
+ * range's pins under its iommu->lock; while any remain it drops that
+ * lock (holding its device_list_lock instead), calls every device's
+ * ->dma_unmap, retakes iommu->lock and looks again, and BUG()s after
+ * ten rounds on one range.  Every pin is created under iommu->lock
+ * (inside vfio_pin_pages()), so what matters is which pins exist when
+ * the callback returns and which can be created before type1 looks
+ * again:
+ *
+ * 1. A pinner registers (range, in dmaw_pinners) under dmaw_lock only
+ *    if no live tombstone overlaps its range; the revocation adds its
+ *    tombstone under the same lock.  So each pinner either registered
+ *    before the tombstone, and the revocation waits for it, or sees the
+ *    tombstone and never calls vfio_pin_pages().
+ * 2. A registered pinner, once vfio_pin_pages() returns, takes
+ *    dmaw_lock: with no tombstone over its range it enters its pins in
+ *    the table (where the revocation, which scans after its wait, finds
+ *    and unpins them); with one it unpins them itself.  Only then does
+ *    it unregister.
+ * 3. The revocation waits for the pinners over its range with no
+ *    deadline.  A pinner's critical section is vfio_pin_pages() or
+ *    vfio_unpin_pages(): it needs type1's iommu->lock and the consumer's
+ *    mmap_lock, which are exactly what the callback's own
+ *    vfio_unpin_pages() needs (type1 accounts the unpin under the
+ *    consumer's mmap_lock), and nothing else: it holds dma_sem for
+ *    reading (taken before it registers) and never waits for a
+ *    revocation, device_list_lock, or the server.  Waiting for it adds
+ *    no lock dependency that type1's own protocol does not have.
+ *    Pinners over other ranges are not waited for, so a stream of
+ *    faults elsewhere cannot starve the callback.
+ * 4. So when the callback returns, none of our pins is left in the
+ *    range, and no pinner can create one while the tombstone lives.
+ *    The tombstone outlives the callback by VUB_DMAW_TOMB_MS, to cover
+ *    type1 retaking iommu->lock and removing the range; type1 gives no
+ *    event for that.  A fault that pins after the tombstone expired and
+ *    before type1 looked again (its thread stalled for that long) costs
+ *    one more round, which unpins it again; a BUG would take eleven such
+ *    stalls in a row.
+ *
+ * close_device needs no tombstone: it takes dma_sem for writing first,
+ * which waits for every pinner and keeps new ones out.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -60,13 +97,12 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include "compat.h"
+#include "trace.h"
 #include "vfio_dev.h"
 
 #define VUB_DMAW_MAGIC		0x76756477	/* "vudw" */
 #define VUB_DMAW_CHUNK		512		/* pages pinned per fault */
 #define VUB_DMAW_TOMB_MS	100		/* no pins after a revoke */
-#define VUB_DMAW_TOMB_BUSY	(60 * HZ)	/* ... while it runs */
-#define VUB_DMAW_DRAIN_MS	100		/* wait for pins in flight */
 #define VUB_DMAW_WAIT_MS	10		/* a fault's nap in a tombstone */
 #define VUB_DMAW_ERR_MS		1000		/* life of a pin error mark */
 
@@ -79,10 +115,23 @@
 #define VUB_PIN_ERR		4UL	/* the pin failed: SIGBUS once */
 #define VUB_PIN_SHIFT		3
 
+/*
+ * A revoked range: no pins while @busy (the revocation runs) and until
+ * @expires.  @pending counts the pinners over the range that registered
+ * before it, which the revocation waits for.
+ */
 struct vub_dmaw_tomb {
 	struct list_head node;
 	unsigned long first, last;	/* IOVA page numbers */
-	unsigned long expires;		/* jiffies */
+	unsigned long expires;		/* jiffies, once !busy */
+	unsigned int pending;		/* pinners to wait for */
+	bool busy;
+};
+
+/* A pin in flight (on the pinner's stack), in vub_vfio.dmaw_pinners. */
+struct vub_dmaw_pinner {
+	struct list_head node;
+	unsigned long first, last;	/* IOVA page numbers */
 };
 
 static struct vfsmount *vub_dmaw_mnt;
@@ -116,27 +165,69 @@ static void vub_dmaw_tombs_prune(struct vub_vfio *vv)
 
 	lockdep_assert_held(&vv->dmaw_lock);
 	list_for_each_entry_safe(t, n, &vv->dmaw_tombs, node) {
-		if (time_after(jiffies, t->expires)) {
+		if (!t->busy && time_after(jiffies, t->expires)) {
 			list_del(&t->node);
 			kfree(t);
 		}
 	}
 }
 
-/* The latest expiry of a live tombstone over [first, last], or 0. */
+/*
+ * How long [first, last] stays tombstoned, in jiffies (at least 1), or
+ * 0 if no live tombstone overlaps it.  A running revocation counts as
+ * VUB_DMAW_WAIT_MS.
+ */
 static unsigned long vub_dmaw_tombed(struct vub_vfio *vv, unsigned long first,
 				     unsigned long last)
 {
+	unsigned long left = 0, l;
 	struct vub_dmaw_tomb *t;
-	unsigned long exp = 0;
 
 	lockdep_assert_held(&vv->dmaw_lock);
 	vub_dmaw_tombs_prune(vv);
+	list_for_each_entry(t, &vv->dmaw_tombs, node) {
+		if (t->last < first || last < t->first)
+			continue;
+		l = t->busy ? msecs_to_jiffies(VUB_DMAW_WAIT_MS) :
+		    max_t(long, (long)(t->expires - jiffies), 1);
+		left = max(left, l);
+	}
+	return left;
+}
+
+/*
+ * Register a pinner over [first, last]; the caller has checked that no
+ * live tombstone overlaps it (under the same hold of dmaw_lock).
+ */
+static void vub_dmaw_pinner_add(struct vub_vfio *vv, struct vub_dmaw_pinner *p,
+				unsigned long first, unsigned long last)
+{
+	lockdep_assert_held(&vv->dmaw_lock);
+	p->first = first;
+	p->last = last;
+	list_add(&p->node, &vv->dmaw_pinners);
+}
+
+/*
+ * The pinner is done (its pins entered in the table or released): the
+ * revocations that started meanwhile over its range have one less to
+ * wait for.  Every busy tombstone over the range started after the
+ * pinner registered, and counted it.
+ */
+static void vub_dmaw_pinner_del(struct vub_vfio *vv, struct vub_dmaw_pinner *p)
+{
+	struct vub_dmaw_tomb *t;
+	bool wake = false;
+
+	mutex_lock(&vv->dmaw_lock);
+	list_del(&p->node);
 	list_for_each_entry(t, &vv->dmaw_tombs, node)
-		if (t->first <= last && first <= t->last &&
-		    (!exp || time_after(t->expires, exp)))
-			exp = t->expires;
-	return exp;
+		if (t->busy && t->first <= p->last && p->first <= t->last &&
+		    !WARN_ON_ONCE(!t->pending) && !--t->pending)
+			wake = true;
+	mutex_unlock(&vv->dmaw_lock);
+	if (wake)
+		wake_up_all(&vv->dmaw_wq);
 }
 
 /* Unpin @n pages from @first (IOVA page numbers), in legal batches. */
@@ -154,40 +245,41 @@ static void vub_dmaw_unpin(struct vub_vfio *vv, unsigned long first,
 }
 
 /*
- * Revoke [first, last]: no new pins there for a while, pins in flight
- * finished, PTEs zapped, then every pin released.  With @tomb false
- * (close_device), pins are already impossible (dma_enabled is false).
+ * Revoke [first, last]: no new pins there (until VUB_DMAW_TOMB_MS after
+ * this returns), pins in flight over it finished, PTEs zapped, then
+ * every pin released.  With @tomb false (close_device), pins are
+ * already impossible: dma_sem was taken for writing with dma_enabled
+ * false, which drained the pinners.
  */
 static void vub_dmaw_revoke_pages(struct vub_vfio *vv, unsigned long first,
 				  unsigned long last, bool tomb)
 {
 	unsigned long idx, run_first = 0, run_n = 0;
 	struct vub_dmaw_tomb *t = NULL;
+	struct vub_dmaw_pinner *p;
 	void *e;
 
 	/* Small, and without it type1 could BUG(): do not fail. */
-	if (tomb)
-		t = kmalloc(sizeof(*t), GFP_KERNEL | __GFP_NOFAIL);
-	mutex_lock(&vv->dmaw_lock);
-	if (t) {
+	if (tomb) {
+		t = kzalloc(sizeof(*t), GFP_KERNEL | __GFP_NOFAIL);
 		t->first = first;
 		t->last = last;
-		/* Counted from the end of the revocation, below. */
-		t->expires = jiffies + VUB_DMAW_TOMB_BUSY;
+		t->busy = true;
+		mutex_lock(&vv->dmaw_lock);
+		vub_dmaw_tombs_prune(vv);
+		list_for_each_entry(p, &vv->dmaw_pinners, node)
+			if (p->first <= last && first <= p->last)
+				t->pending++;
 		list_add(&t->node, &vv->dmaw_tombs);
-	}
-	mutex_unlock(&vv->dmaw_lock);
+		mutex_unlock(&vv->dmaw_lock);
 
-	/*
-	 * Pins in flight: they see the tombstone and drop their pins.  The
-	 * wait is bounded: type1 calls us holding its device_list_lock, and
-	 * a pin in flight may need the iommu->lock of a second unmap that
-	 * waits for that lock.  A pin that outlives the wait only costs
-	 * type1 one more round.
-	 */
-	if (t)
-		wait_event_timeout(vv->dmaw_wq, !atomic_read(&vv->dmaw_pinning),
-				   msecs_to_jiffies(VUB_DMAW_DRAIN_MS));
+		/*
+		 * No deadline (see "Why type1 cannot BUG()" at the top):
+		 * each of them only needs the locks our own unpin below
+		 * needs.  Uninterruptible: returning early would leave pins.
+		 */
+		wait_event(vv->dmaw_wq, !READ_ONCE(t->pending));
+	}
 
 	mutex_lock(&vv->dmaw_lock);
 	xa_for_each_range(&vv->dmaw_pins, idx, e, first, last) {
@@ -232,6 +324,7 @@ static void vub_dmaw_revoke_pages(struct vub_vfio *vv, unsigned long first,
 		/* type1 retakes its lock right after we return. */
 		mutex_lock(&vv->dmaw_lock);
 		t->expires = jiffies + msecs_to_jiffies(VUB_DMAW_TOMB_MS);
+		t->busy = false;
 		mutex_unlock(&vv->dmaw_lock);
 	}
 }
@@ -298,13 +391,14 @@ static void vub_dmaw_mark_error(struct vub_vfio *vv, unsigned long idx)
  * Pin [first, first + n) (n <= VUB_DMAW_CHUNK), writable if the
  * consumer mapped it so, and enter the pins in the table.  Pages
  * another fault entered meanwhile keep that pin, ours is dropped; so
- * are all of ours if a revocation started meanwhile.
+ * are all of ours if a revocation started meanwhile (-EAGAIN).
+ * Returns the number of pages entered, or -errno.
  */
 static int vub_dmaw_pin_range(struct vub_vfio *vv, unsigned long first,
 			      int n, struct page **pages)
 {
 	unsigned long wflag = VUB_PIN_W, i;
-	int ret;
+	int ret, entered = 0;
 
 	ret = vfio_pin_pages(&vv->vdev, (dma_addr_t)first << PAGE_SHIFT, n,
 			     IOMMU_READ | IOMMU_WRITE, pages);
@@ -344,15 +438,19 @@ static int vub_dmaw_pin_range(struct vub_vfio *vv, unsigned long first,
 			pages[i] = ERR_PTR(-EEXIST);	/* entered */
 	}
 	mutex_unlock(&vv->dmaw_lock);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (!pages[i])
 			vub_dmaw_unpin(vv, first + i, 1);
-	return 0;
+		else
+			entered++;
+	}
+	return entered;
 }
 
 /*
  * The chunk to pin around @idx: its 2 MiB-aligned neighbourhood within
- * [lo, hi], shrunk to the pages not already in the table.
+ * [lo, hi], shrunk to the pages not already in the table, or @idx
+ * alone next to a tombstone.
  */
 static void vub_dmaw_chunk(struct vub_vfio *vv, unsigned long idx,
 			   unsigned long lo, unsigned long hi,
@@ -363,30 +461,30 @@ static void vub_dmaw_chunk(struct vub_vfio *vv, unsigned long idx,
 			      VUB_DMAW_CHUNK - 1, hi);
 	unsigned long a = idx, b = idx;
 
-	mutex_lock(&vv->dmaw_lock);
+	lockdep_assert_held(&vv->dmaw_lock);
 	while (a > f && !xa_load(&vv->dmaw_pins, a - 1))
 		a--;
 	while (b < l && !xa_load(&vv->dmaw_pins, b + 1))
 		b++;
-	/* Next to a range being revoked: this page alone. */
 	if (vub_dmaw_tombed(vv, a, b)) {
 		a = idx;
 		b = idx;
 	}
-	mutex_unlock(&vv->dmaw_lock);
 	*first = a;
 	*n = b - a + 1;
 }
 
 /*
  * The slow half of a fault, with no mm lock held: pin the chunk around
- * @idx.  Returns 0 (pinned, or someone else did), -EAGAIN (retry the
- * fault as it is), or -errno (the fault is SIGBUS).
+ * @idx.  Returns the pages it pinned (0: someone else did), -EAGAIN
+ * (being revoked: retry the fault as it is), or -errno (the fault is
+ * SIGBUS).
  */
 static int vub_dmaw_pin(struct vub_vfio *vv, unsigned long idx,
 			unsigned long lo, unsigned long hi)
 {
-	unsigned long first, n, exp = 0;
+	struct vub_dmaw_pinner pinner;
+	unsigned long first, n, left;
 	struct page **pages;
 	int ret;
 
@@ -395,42 +493,38 @@ static int vub_dmaw_pin(struct vub_vfio *vv, unsigned long idx,
 		return -ENOMEM;
 	down_read(&vv->dma_sem);
 	if (!vv->dma_enabled || vv->dma_frozen) {
-		ret = -ENODEV;
-		goto out;
+		up_read(&vv->dma_sem);
+		kfree(pages);
+		return -ENODEV;
 	}
 	/*
-	 * In flight before the tombstone check (both ordered by dmaw_lock):
-	 * a revocation either waits for this pin or is seen by it.
+	 * Check for tombstones and register in one hold of dmaw_lock: a
+	 * revocation either waits for this pinner or is seen by it.
 	 */
-	atomic_inc(&vv->dmaw_pinning);
 	mutex_lock(&vv->dmaw_lock);
-	exp = vub_dmaw_tombed(vv, idx, idx);
-	mutex_unlock(&vv->dmaw_lock);
-	if (exp) {
-		ret = -EAGAIN;
-		goto done;
+	left = vub_dmaw_tombed(vv, idx, idx);
+	if (!left) {
+		vub_dmaw_chunk(vv, idx, lo, hi, &first, &n);
+		vub_dmaw_pinner_add(vv, &pinner, first, first + n - 1);
 	}
+	mutex_unlock(&vv->dmaw_lock);
+	if (left) {
+		up_read(&vv->dma_sem);
+		kfree(pages);
+		/* Being unmapped: nap, then the retried fault looks again. */
+		set_current_state(TASK_KILLABLE);
+		schedule_timeout(min_t(unsigned long, left,
+				       msecs_to_jiffies(VUB_DMAW_WAIT_MS)));
+		return -EAGAIN;
+	}
+
 	atomic64_inc(&vub_dmaw_stats(vv)->dma_mmap_faults);
-	vub_dmaw_chunk(vv, idx, lo, hi, &first, &n);
 	ret = vub_dmaw_pin_range(vv, first, n, pages);
-	if (ret && ret != -EAGAIN && n > 1)	/* a hole in the chunk */
+	if (ret < 0 && ret != -EAGAIN && n > 1)	/* a hole in the chunk */
 		ret = vub_dmaw_pin_range(vv, idx, 1, pages);
-done:
-	if (atomic_dec_and_test(&vv->dmaw_pinning))
-		wake_up_all(&vv->dmaw_wq);
-out:
+	vub_dmaw_pinner_del(vv, &pinner);
 	up_read(&vv->dma_sem);
 	kfree(pages);
-	if (exp) {
-		/* Being unmapped: nap, then the retried fault looks again. */
-		long left = min_t(long, (long)(exp - jiffies),
-				  msecs_to_jiffies(VUB_DMAW_WAIT_MS));
-
-		if (left > 0) {
-			set_current_state(TASK_KILLABLE);
-			schedule_timeout(left);
-		}
-	}
 	return ret;
 }
 
@@ -443,10 +537,11 @@ static pgprot_t vub_dmaw_prot(struct vm_area_struct *vma, bool writable)
 
 /*
  * The fast half, under the server's mmap_lock: map what is pinned in
- * the faulting page's 2 MiB chunk.  Returns 0 if the page is not
- * pinned yet.
+ * the faulting page's 2 MiB chunk (*@nr pages).  Returns 0 if the page
+ * is not pinned yet.
  */
-static vm_fault_t vub_dmaw_map(struct vub_vfio *vv, struct vm_fault *vmf)
+static vm_fault_t vub_dmaw_map(struct vub_vfio *vv, struct vm_fault *vmf,
+			       unsigned long *nr)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	unsigned long idx = vmf->pgoff, v, lo, hi, i;
@@ -482,6 +577,7 @@ static vm_fault_t vub_dmaw_map(struct vub_vfio *vv, struct vm_fault *vmf)
 				  vub_dmaw_prot(vma, v & VUB_PIN_W));
 	if (ret != VM_FAULT_NOPAGE)
 		goto out;
+	*nr = 1;
 
 	/* Fault-around: the rest of the chunk that is pinned already. */
 	lo = max(ALIGN_DOWN(idx, VUB_DMAW_CHUNK), vma->vm_pgoff);
@@ -491,18 +587,29 @@ static vm_fault_t vub_dmaw_map(struct vub_vfio *vv, struct vm_fault *vmf)
 		v = xa_to_value(e);
 		if (i == idx || (v & (VUB_PIN_REVOKING | VUB_PIN_ERR)))
 			continue;
-		vmf_insert_pfn_prot(vma, vma->vm_start +
-				    ((i - vma->vm_pgoff) << PAGE_SHIFT),
-				    v >> VUB_PIN_SHIFT,
-				    vub_dmaw_prot(vma, v & VUB_PIN_W));
+		if (vmf_insert_pfn_prot(vma, vma->vm_start +
+					((i - vma->vm_pgoff) << PAGE_SHIFT),
+					v >> VUB_PIN_SHIFT,
+					vub_dmaw_prot(vma, v & VUB_PIN_W)) ==
+		    VM_FAULT_NOPAGE)
+			(*nr)++;
 	}
 out:
 	mutex_unlock(&vv->dmaw_lock);
 	return ret;
 }
 
+static void vub_dmaw_trace(struct vub_vfio *vv, unsigned long idx,
+			   unsigned long nr, int result, int err)
+{
+	trace_vub_dmaw_fault(vv->vd, (u64)idx << PAGE_SHIFT,
+			     (u64)nr << PAGE_SHIFT, result, err,
+			     atomic64_read(&vub_dmaw_stats(vv)->dma_pinned));
+}
+
 static void vub_dmaw_sigbus(struct vub_vfio *vv, unsigned long idx, int err)
 {
+	vub_dmaw_trace(vv, idx, 0, VUB_DMAW_FAULT_SIGBUS, err);
 	atomic64_inc(&vub_dmaw_stats(vv)->dma_mmap_sigbus);
 	dev_dbg_ratelimited(&vv->vd->dev,
 			    "server access to IOVA %#llx refused (%d): SIGBUS\n",
@@ -518,14 +625,16 @@ static vm_fault_t vub_dmaw_fault(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct file *file = vma->vm_file;
 	struct vub_vfio *vv = file->private_data;
-	unsigned long idx = vmf->pgoff, lo, hi;
+	unsigned long idx = vmf->pgoff, lo, hi, nr = 0;
 	vm_fault_t ret;
 	int err;
 
-	ret = vub_dmaw_map(vv, vmf);
+	ret = vub_dmaw_map(vv, vmf, &nr);
 	if (ret) {
 		if (ret & VM_FAULT_SIGBUS)
 			vub_dmaw_sigbus(vv, idx, -EFAULT);
+		else if (nr)
+			vub_dmaw_trace(vv, idx, nr, VUB_DMAW_FAULT_INSERTED, 0);
 		return ret;
 	}
 
@@ -547,8 +656,12 @@ static vm_fault_t vub_dmaw_fault(struct vm_fault *vmf)
 	vub_release_fault_lock(vmf);
 	/* vma may be gone from here on. */
 	err = vub_dmaw_pin(vv, idx, lo, hi);
-	if (err && err != -EAGAIN)
+	if (err == -EAGAIN)
+		vub_dmaw_trace(vv, idx, 0, VUB_DMAW_FAULT_WAIT, 0);
+	else if (err < 0)
 		vub_dmaw_mark_error(vv, idx);
+	else
+		vub_dmaw_trace(vv, idx, err, VUB_DMAW_FAULT_PINNED, 0);
 	fput(file);
 	return VM_FAULT_RETRY;
 }
@@ -662,7 +775,7 @@ struct file *vub_dmaw_file(struct vub_vfio *vv)
 void vub_dmaw_init(struct vub_vfio *vv)
 {
 	mutex_init(&vv->dmaw_lock);
-	atomic_set(&vv->dmaw_pinning, 0);
+	INIT_LIST_HEAD(&vv->dmaw_pinners);
 	init_waitqueue_head(&vv->dmaw_wq);
 	xa_init(&vv->dmaw_pins);
 	INIT_LIST_HEAD(&vv->dmaw_tombs);

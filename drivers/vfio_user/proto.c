@@ -271,12 +271,9 @@ int vub_check_header(const struct vfio_user_header *h, u32 max_size,
 	}
 	if (flags & VFIO_USER_F_NO_REPLY)
 		return vub_fail(err, "no-reply flag on a reply", 8);
-	if (flags & VFIO_USER_F_ERROR) {
-		if (h->msg_size != HDR_SIZE)
-			return vub_fail(err, "error reply carries a payload", 4);
-	} else if (h->error_no) {
+	/* An error reply's payload, if any, is ignored: see below. */
+	if (!(flags & VFIO_USER_F_ERROR) && h->error_no)
 		return vub_fail(err, "error number without the error flag", 12);
-	}
 	return type;
 }
 
@@ -308,9 +305,16 @@ int vub_check_reply_header(const struct vfio_user_header *req,
 					12);
 		return 0;
 	}
-	if (rep->msg_size != HDR_SIZE)
-		return vub_fail(err, "error reply carries a payload", 4);
-	/* The spec allows 0 with the error flag: report EINVAL then. */
+	/*
+	 * The spec says an error reply is the header alone, but
+	 * libvfio-user sends the reply payload it had built before the
+	 * failure (e.g. the region access header of a failed
+	 * REGION_WRITE).  Its bytes carry no meaning once the error flag
+	 * is set, so they are received (within the size bound checked by
+	 * vub_check_header()) and dropped instead of breaking the device.
+	 *
+	 * The spec allows 0 with the error flag: report EINVAL then.
+	 */
 	e = rep->error_no;
 	if (!e || e > VFIO_USER_MAX_ERRNO)
 		e = EINVAL;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * vfio_user tracepoints: one event per message sent to or received
- * from a server.  Enable with
+ * from a server, request completions, posted-write errors, ioeventfd
+ * signals and server faults on the direct-DMA window.  Enable with
  *   echo 1 > /sys/kernel/tracing/events/vfio_user/enable
  */
 #undef TRACE_SYSTEM
@@ -108,6 +109,48 @@ TRACE_EVENT(vub_ioeventfd,
 	TP_printk("%s region=%u offset=%#llx data=%#llx", __entry->dev,
 		  __entry->region, (unsigned long long)__entry->offset,
 		  (unsigned long long)__entry->data)
+);
+
+/* What a server fault on the direct-DMA window (dma_window.c) did. */
+#define VUB_DMAW_FAULT_INSERTED	0	/* PTEs inserted: @len bytes */
+#define VUB_DMAW_FAULT_PINNED	1	/* pinned @len bytes, retry */
+#define VUB_DMAW_FAULT_WAIT	2	/* range being revoked, retry */
+#define VUB_DMAW_FAULT_SIGBUS	3	/* refused, @err says why */
+
+/*
+ * A server fault on the window at @iova: @len bytes inserted or
+ * pinned, @err the reason of a SIGBUS, @pinned the device's pinned
+ * pages afterwards (stats/dma_pinned).
+ */
+TRACE_EVENT(vub_dmaw_fault,
+	TP_PROTO(struct vub_device *vd, u64 iova, u64 len, int result,
+		 int err, s64 pinned),
+	TP_ARGS(vd, iova, len, result, err, pinned),
+	TP_STRUCT__entry(
+		__array(char, dev, VUB_NAME_MAX + 1)
+		__field(u64, iova)
+		__field(u64, len)
+		__field(int, result)
+		__field(int, err)
+		__field(s64, pinned)
+	),
+	TP_fast_assign(
+		strscpy(__entry->dev, dev_name(&vd->dev), sizeof(__entry->dev));
+		__entry->iova = iova;
+		__entry->len = len;
+		__entry->result = result;
+		__entry->err = err;
+		__entry->pinned = pinned;
+	),
+	TP_printk("%s iova=%#llx len=%#llx %s err=%d pinned=%lld",
+		  __entry->dev, (unsigned long long)__entry->iova,
+		  (unsigned long long)__entry->len,
+		  __print_symbolic(__entry->result,
+				   { VUB_DMAW_FAULT_INSERTED, "inserted" },
+				   { VUB_DMAW_FAULT_PINNED, "pinned-retry" },
+				   { VUB_DMAW_FAULT_WAIT, "revoking-retry" },
+				   { VUB_DMAW_FAULT_SIGBUS, "sigbus" }),
+		  __entry->err, (long long)__entry->pinned)
 );
 
 #endif /* _VFIO_USER_TRACE_H */

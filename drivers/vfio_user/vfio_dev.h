@@ -71,8 +71,8 @@ struct vub_vfio {
 	/* Direct DMA: the window file and its pins (dma_window.c). */
 	struct inode *dmaw_inode;	/* NULL until dma=mmap is used */
 	u64 dmaw_size;			/* the window's IOVA span */
-	struct mutex dmaw_lock;		/* pins and tombstones */
-	atomic_t dmaw_pinning;		/* pins in flight */
+	struct mutex dmaw_lock;		/* pins, pinners, tombstones */
+	struct list_head dmaw_pinners;	/* pins in flight */
 	wait_queue_head_t dmaw_wq;	/* ... a revocation waits for */
 	struct xarray dmaw_pins;	/* IOVA pfn -> pinned pfn | flags */
 	struct list_head dmaw_tombs;	/* recently revoked ranges */

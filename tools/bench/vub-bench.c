@@ -71,6 +71,7 @@
 static int iters = 4000;		/* latency samples per measurement */
 static int irq_iters = 1000;
 static bool fast_only;			/* --fast: only the fast-path rows */
+static bool direct_only;		/* --direct: only the direct DMA rows */
 static double tput_secs = 1.0;		/* per threaded throughput point */
 static struct irqts *irqts;
 
@@ -1254,6 +1255,104 @@ static uint64_t dma_one(struct side *s)
 	return dt;
 }
 
+/*
+ * Direct DMA after first touch, made robust against a noisy host as the
+ * fast paths are: three variants in interleaved blocks of DB transfers
+ * (their order rotating from block to block), a median per variant per
+ * block, and per-block ratios of those.
+ */
+#define DB		5	/* transfers per variant per block */
+#define DNB		12	/* blocks */
+
+enum { D_DIRECT, D_LOCAL, D_MEMFD, D_NR };
+
+struct dresult {
+	double mbs[D_NR];		/* MB/s of the pooled median */
+	struct fratio r[D_NR];		/* throughput ratio direct / other */
+};
+
+static struct dresult dres[2];		/* device->host, host->device */
+
+static void m_direct(struct side *sd, struct side *sm, uint32_t dir,
+		     uint32_t len, struct dresult *res)
+{
+	uint64_t t[D_NR][DNB * DB];
+	double bm[D_NR][DNB], tmp[DB], r[DNB];
+	int blk, i, j, k;
+
+	dma_setup(sd, dir, len);
+	dma_setup(sm, dir, len);
+	for (blk = -1; blk < DNB; blk++) {
+		for (i = 0; i < D_NR; i++) {
+			struct side *s = sd;
+
+			k = (i + (blk < 0 ? 0 : blk)) % D_NR;
+			if (k == D_MEMFD)
+				s = sm;
+			else
+				s_wr32(sd, VUB_SAMPLE_REG_DMA_MODE,
+				       k == D_LOCAL ?
+				       VUB_SAMPLE_DMA_MODE_LOCAL :
+				       VUB_SAMPLE_DMA_MODE_AUTO);
+			for (j = 0; j < DB; j++) {
+				uint64_t d = dma_one(s);
+
+				if (blk >= 0)
+					t[k][blk * DB + j] = d;
+			}
+			if (blk < 0)
+				continue;
+			for (j = 0; j < DB; j++)
+				tmp[j] = t[k][blk * DB + j];
+			bm[k][blk] = median_d(tmp, DB);
+		}
+	}
+	s_wr32(sd, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO);
+	for (k = 0; k < D_NR; k++) {
+		res->mbs[k] = len / (lat_of(t[k], DNB * DB).p50 / 1e6) / 1e6;
+		/* Throughput ratio = time of the other / time of direct. */
+		for (blk = 0; blk < DNB; blk++)
+			r[blk] = bm[D_DIRECT][blk] ?
+				 bm[k][blk] / bm[D_DIRECT][blk] : 0;
+		res->r[k] = ratios_of(r, DNB);
+	}
+}
+
+static void print_direct(void)
+{
+	static const char *const vs[D_NR] = {
+		[D_LOCAL] = "server copying its own memory",
+		[D_MEMFD] = "client's memfd mapped by the server",
+	};
+	int d, k, i;
+
+	if (!dres[0].mbs[D_DIRECT])
+		return;
+	printf("\ndirect DMA 1 MiB after first touch: %d interleaved blocks of %d transfers per variant; "
+	       "ratio = median of the per-block throughput ratios (direct / comparison) of block medians, "
+	       "spread = 10th-90th percentile of those ratios\n", DNB, DB);
+	printf("%-34s %9s %9s %6s %-11s %-11s %s\n", "metric (MB/s)", "direct",
+	       "cmp", "ratio", "spread", "goal", "comparison is");
+	for (i = 0; i < 110; i++)
+		putchar('-');
+	putchar('\n');
+	for (d = 0; d < 2; d++) {
+		for (k = D_LOCAL; k < D_NR; k++) {
+			struct fratio f = dres[d].r[k];
+			char g[16] = "";
+
+			if (k == D_LOCAL)
+				snprintf(g, sizeof(g), ">=0.90 %s",
+					 f.med >= 0.9 ? "met" : "MISSED");
+			printf("%-34s %9.1f %9.1f %6.2f %5.2f-%-5.2f %-11s %s\n",
+			       d ? "direct DMA host->device 1 MiB" :
+				   "direct DMA device->host 1 MiB",
+			       dres[d].mbs[D_DIRECT], dres[d].mbs[k], f.med,
+			       f.lo, f.hi, g, vs[k]);
+		}
+	}
+}
+
 /* MB/s of the median transfer, bridge and client alternating. */
 static void m_dma(struct side *sb, struct side *sc, uint32_t dir,
 		  uint32_t len, int reps, double *rb, double *rc)
@@ -1277,45 +1376,29 @@ static void m_dma(struct side *sb, struct side *sc, uint32_t dir,
 	free(tc);
 }
 
-/*
- * MB/s of the median @len-byte direct DMA through the window file, and
- * of the same transfer with the server copying within its own memory,
- * alternating on the same device.
- */
-static void m_dma_local(struct side *s, uint32_t dir, uint32_t len, int reps,
-			double *rd, double *rl)
+/* @parts @len-byte transfers, back to back from DMA_IOVA (ns). */
+static uint64_t dma_parts(struct side *s, uint32_t len, int parts)
 {
-	uint64_t *td = calloc(reps, 8), *tl = calloc(reps, 8);
+	uint64_t t = 0, addr;
 	int i;
 
-	dma_setup(s, dir, len);
-	for (i = -2; i < reps; i++) {
-		uint64_t a, b;
-
-		s_wr32(s, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO);
-		a = dma_one(s);
-		s_wr32(s, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_LOCAL);
-		b = dma_one(s);
-		if (i >= 0) {
-			td[i] = a;
-			tl[i] = b;
-		}
+	for (i = 0; i < parts; i++) {
+		addr = DMA_IOVA + (uint64_t)i * len;
+		if (parts > 1)
+			s_wr(s, 0, VUB_SAMPLE_REG_DMA_ADDR, &addr, 8);
+		t += dma_one(s);
 	}
-	s_wr32(s, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO);
-	*rd = len / (lat_of(td, reps).p50 / 1e6) / 1e6;
-	*rl = len / (lat_of(tl, reps).p50 / 1e6) / 1e6;
-	free(td);
-	free(tl);
+	return t;
 }
 
 /*
  * Direct DMA first touch: the consumer's buffer unmapped and mapped
- * again (the bridge unpins and zaps it), then one @len-byte transfer
- * (the server faults, the bridge pins the 2 MiB chunk and maps it) and
- * the same transfer again (mapped).  Medians in ms.
+ * again (the bridge unpins and zaps it), then @parts @len-byte
+ * transfers (the server faults, the bridge pins the 2 MiB chunk and
+ * maps it) and the same transfers again (mapped).  Medians in ms.
  */
 static void m_first_touch(struct vdev *v, struct side *s, uint32_t len,
-			  int reps, double *cold, double *warm)
+			  int parts, int reps, double *cold, double *warm)
 {
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map), .vaddr = (uintptr_t)v->dma,
@@ -1334,8 +1417,8 @@ static void m_first_touch(struct vdev *v, struct side *s, uint32_t len,
 		    ioctl(v->container, VFIO_IOMMU_MAP_DMA, &map))
 			die("unmap/map");
 		usleep(150000);	/* past the bridge's revocation tombstone */
-		tc[i] = dma_one(s);
-		tw[i] = dma_one(s);
+		tc[i] = dma_parts(s, len, parts);
+		tw[i] = dma_parts(s, len, parts);
 	}
 	*cold = lat_of(tc, reps).p50 / 1e3;	/* us -> ms */
 	*warm = lat_of(tw, reps).p50 / 1e3;
@@ -1471,20 +1554,57 @@ static void progress(const char *what)
 	fprintf(stderr, "vub-bench: %s\n", what);
 }
 
+/* The direct DMA rows: the dma=mmap device @ddev, the client's memfd. */
+static void m_direct_rows(const char *ddev, struct uc *c)
+{
+	static struct vdev v2;
+	struct side sd = { .name = "direct", .v = &v2 };
+	struct side sm = { .name = "client-memfd", .c = c,
+			   .dma_iova = DMA_IOVA2, .dma_mem = c->dma2 };
+	char what[64];
+	double r1, r2;
+	int d;
+
+	progress("direct DMA");
+	vopen(&v2, ddev);
+	for (d = 0; d < 2; d++) {
+		uint32_t dir = d ? VUB_SAMPLE_DMA_DIR_FROM_HOST :
+				   VUB_SAMPLE_DMA_DIR_TO_HOST;
+
+		snprintf(what, sizeof(what), "direct DMA %s 1 MiB",
+			 d ? "host->device" : "device->host");
+		m_direct(&sd, &sm, dir, 1 << 20, &dres[d]);
+		row(what, "MB/s", dres[d].mbs[D_DIRECT], dres[d].mbs[D_LOCAL],
+		    "server copying its own memory");
+		row(what, "MB/s", dres[d].mbs[D_DIRECT], dres[d].mbs[D_MEMFD],
+		    "client's memfd mapped by the server");
+	}
+	m_first_touch(&v2, &sd, 4096, 1, 12, &r1, &r2);
+	row("direct DMA first touch 4 KiB", "ms", r1, r2,
+	    "same transfer, mapped (pins 2 MiB)");
+	m_first_touch(&v2, &sd, 1 << 20, 1, 8, &r1, &r2);
+	row("direct DMA first touch 1 MiB of 2 MiB", "ms", r1, r2,
+	    "same transfer, mapped");
+	/* The engine moves 1 MiB at most: two halves of one chunk. */
+	m_first_touch(&v2, &sd, 1 << 20, 2, 8, &r1, &r2);
+	row("direct DMA first touch 2 MiB", "ms", r1, r2,
+	    "same transfers, mapped");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "dev", 1, NULL, 'd' }, { "socket", 1, NULL, 's' },
 		{ "irqts", 1, NULL, 'i' }, { "iters", 1, NULL, 'n' },
 		{ "secs", 1, NULL, 't' }, { "ddev", 1, NULL, 'D' },
-		{ "fast", 0, NULL, 'f' }, { }
+		{ "fast", 0, NULL, 'f' }, { "direct", 0, NULL, 'R' }, { }
 	};
 	const char *dev = NULL, *sock = NULL, *tsfile = NULL, *ddev = NULL;
 	struct lat l[5];
 	static const uint32_t sizes[] = { 4096, 65536, 1 << 20 };
 	static const char *const szname[] = { "4 KiB", "64 KiB", "1 MiB" };
 	static const int reps[] = { 200, 60, 12 };
-	struct vdev v = { }, v2 = { };
+	struct vdev v = { };
 	struct uc c = { };
 	struct side sb = { .name = "bridge", .v = &v };
 	struct side sc = { .name = "client", .c = &c };
@@ -1503,6 +1623,7 @@ int main(int argc, char **argv)
 		case 't': tput_secs = atof(optarg); break;
 		case 'D': ddev = optarg; break;
 		case 'f': fast_only = true; break;
+		case 'R': direct_only = true; break;
 		default: return 2;
 		}
 	}
@@ -1528,6 +1649,14 @@ int main(int argc, char **argv)
 	if (fast_only) {
 		progress("fast paths");
 		m_fast(dev, &sb, &sc);
+		return 0;
+	}
+	if (direct_only) {
+		if (!ddev)
+			die("--direct needs --ddev");
+		m_direct_rows(ddev, &c);
+		print_table();
+		print_direct();
 		return 0;
 	}
 	progress("region latency");
@@ -1568,33 +1697,8 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (ddev) {
-		struct side sd = { .name = "direct", .v = &v2 };
-		struct side sm = { .name = "client-memfd", .c = &c,
-				   .dma_iova = DMA_IOVA2, .dma_mem = c.dma2 };
-
-		progress("direct DMA");
-		vopen(&v2, ddev);
-		for (d = 0; d < 2; d++) {
-			uint32_t dir = d ? VUB_SAMPLE_DMA_DIR_FROM_HOST :
-					   VUB_SAMPLE_DMA_DIR_TO_HOST;
-
-			snprintf(what, sizeof(what), "direct DMA %s 1 MiB",
-				 d ? "host->device" : "device->host");
-			m_dma_local(&sd, dir, 1 << 20, 12, &r1, &r2);
-			row(what, "MB/s", r1, r2,
-			    "server copying its own memory");
-			m_dma(&sd, &sm, dir, 1 << 20, 12, &r1, &r2);
-			row(what, "MB/s", r1, r2,
-			    "client's memfd mapped by the server");
-		}
-		m_first_touch(&v2, &sd, 4096, 12, &r1, &r2);
-		row("direct DMA first touch 4 KiB", "ms", r1, r2,
-		    "same transfer, mapped (pins 2 MiB)");
-		m_first_touch(&v2, &sd, 1 << 20, 8, &r1, &r2);
-		row("direct DMA first touch 1 MiB of 2 MiB", "ms", r1, r2,
-		    "same transfer, mapped");
-	}
+	if (ddev)
+		m_direct_rows(ddev, &c);
 
 	progress("BAR2 mmap");
 	map = mmap(NULL, VUB_SAMPLE_BAR2_MMAP_SIZE, PROT_READ | PROT_WRITE,
@@ -1629,6 +1733,7 @@ int main(int argc, char **argv)
 		    "client, one request in flight");
 	}
 	print_table();
+	print_direct();
 	progress("fast paths");
 	m_fast(dev, &sb, &sc);
 	return 0;

@@ -270,6 +270,10 @@ int vus_dma_map(struct vus_conn *c, struct vus_msg *m)
 			return -err;
 		}
 		r->map = p;
+		/* SPDK needs 2 MiB-aligned mappings of 2 MiB-aligned offsets. */
+		if (!(base & 0x1fffff))
+			vus_log("DMA_MAP: mapped at a %s2 MiB-aligned address",
+				(uintptr_t)p & 0x1fffff ? "not " : "");
 		close(fd);		/* the mapping keeps the file */
 		m->fds[0] = -1;
 	} else if (fd >= 0) {

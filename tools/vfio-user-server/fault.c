@@ -44,6 +44,8 @@ static const struct fault_def defs[VUS_F_NR] = {
 		"error reply with the error bit and errno 0" },
 	[VUS_F_ERRNO_HUGE] = { "error-reply-errno-huge", -1,
 		"error reply with errno 100000" },
+	[VUS_F_ERRNO_PAYLOAD] = { "error-reply-with-payload", -1,
+		"error reply (EIO) that keeps the reply's payload, as libvfio-user sends" },
 	[VUS_F_BAD_JSON] = { "bad-json", VFIO_USER_VERSION,
 		"VERSION reply JSON is malformed (unterminated object)" },
 	[VUS_F_DEEP_JSON] = { "deep-json", VFIO_USER_VERSION,
@@ -296,6 +298,20 @@ int vus_fault_reply(struct vus_conn *c, const struct vus_msg *req,
 	if (vus_fault_hit(VUS_F_ERRNO_HUGE, cmd)) {
 		vus_log("fault error-reply-errno-huge");
 		return send_error(c, h, 100000);
+	}
+	if (vus_fault_hit(VUS_F_ERRNO_PAYLOAD, cmd)) {
+		vus_log("fault error-reply-with-payload (%u bytes)", len);
+		h->flags = VFIO_USER_F_TYPE_REPLY | VFIO_USER_F_ERROR;
+		h->error_no = EIO;
+		buf = malloc(total);
+		if (buf) {
+			memcpy(buf, h, VUS_HDR_SIZE);
+			if (len)
+				memcpy(buf + VUS_HDR_SIZE, payload, len);
+			vus_send_raw(c, buf, total, NULL, 0);
+			free(buf);
+		}
+		return 1;
 	}
 	if (vus_fault_hit(VUS_F_OVERSIZED_MSG_SIZE, cmd)) {
 		vus_log("fault oversized-msg-size");

@@ -46,6 +46,7 @@ struct vus_opts {
 	bool dma_messages;	/* never map DMA regions: messages only */
 	const char *odirect_file;	/* for the GUP probe's O_DIRECT read */
 	bool migration;		/* --migration */
+	bool mig_pad_reads;	/* --mig-pad-reads */
 };
 extern struct vus_opts vus_opts;
 
@@ -255,6 +256,7 @@ enum vus_fault_id {
 	VUS_F_ERRNO_ODD,
 	VUS_F_ERRNO_ZERO,
 	VUS_F_ERRNO_HUGE,
+	VUS_F_ERRNO_PAYLOAD,
 	VUS_F_BAD_JSON,
 	VUS_F_DEEP_JSON,
 	VUS_F_HUGE_JSON,

@@ -23,24 +23,9 @@ static int start(struct srv *s, const char *fault, bool negotiate)
 {
 	char arg[128];
 	const char *args[] = { arg, NULL };
-	int fd;
 
 	snprintf(arg, sizeof(arg), "--fault=%s", fault);
-	if (srv_start(s, args))
-		return -1;
-	fd = negotiate ? t_connect_negotiated(s, NULL) : cli_connect(s);
-	if (fd < 0)
-		srv_stop(s);
-	return fd;
-}
-
-/* Close a started test's connection and stop its server. */
-static void client_end(struct srv *s, int fd)
-{
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(s);
-	}
+	return t_start(s, args, negotiate);
 }
 
 static int send_get_info(int fd, uint16_t id)
@@ -70,7 +55,7 @@ static void fault_hang(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_close_mid(void)
@@ -89,7 +74,7 @@ static void fault_close_mid(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_truncated(void)
@@ -107,7 +92,7 @@ static void fault_truncated(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_oversized(void)
@@ -125,7 +110,7 @@ static void fault_oversized(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_wrong_id(void)
@@ -153,7 +138,7 @@ static void fault_wrong_id(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_wrong_cmd(void)
@@ -168,6 +153,32 @@ static void fault_wrong_cmd(void)
 	ret = t_recv(fd, &r, 2000);
 	CHECK(!ret && r.hdr.msg_id == 7 && r.hdr.cmd == VFIO_USER_REGION_READ,
 	      "cmd %u", r.hdr.cmd);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	t_end(&s, fd);
+}
+
+/* libvfio-user style: the error reply keeps the payload it had built. */
+static void fault_err_payload(void)
+{
+	const char *__t_name = "fault-error-reply-with-payload";
+	struct srv s;
+	struct reply r = { };
+	int fd = start(&s, "error-reply-with-payload@DEVICE_GET_INFO", true);
+	int ret;
+
+	CHECK(fd >= 0, "start");
+	send_get_info(fd, 1);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(!ret && (r.hdr.flags & VFIO_USER_F_ERROR) &&
+	      r.hdr.error_no == EIO && r.hdr.msg_size > 16,
+	      "flags %#x errno %u size %u", r.hdr.flags, r.hdr.error_no,
+	      r.hdr.msg_size);
+	t_reply_free(&r);
+	send_get_info(fd, 2);
+	ret = t_recv(fd, &r, 2000);
+	CHECK(!ret && !(r.hdr.flags & VFIO_USER_F_ERROR), "not back to normal");
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
@@ -203,7 +214,7 @@ static void fault_errno(const char *name, const char *fault, uint32_t e1,
 	t_pass(name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /* VERSION reply JSON of a server started with @fault. */
@@ -262,7 +273,7 @@ static void fault_json(const char *name, const char *fault)
 out:
 	vus_json_free(j);
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_caps(const char *name, const char *fault, const char *key,
@@ -289,7 +300,7 @@ static void fault_caps(const char *name, const char *fault, const char *key,
 out:
 	vus_json_free(j);
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_no_version_reply(void)
@@ -307,7 +318,7 @@ static void fault_no_version_reply(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /* BAR2 region info with a large argsz under @fault. */
@@ -360,7 +371,7 @@ static void fault_region_info(const char *name, const char *fault)
 	t_pass(name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_count_too_large(void)
@@ -380,7 +391,7 @@ static void fault_count_too_large(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_exit_after(void)
@@ -406,7 +417,7 @@ static void fault_exit_after(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /*
@@ -488,7 +499,7 @@ static void fault_dma(const char *name, const char *fault, uint32_t dir,
 	t_pass(__t_name);
 out:
 	t_dma = NULL;
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /* dma-truncated: the request announces 64 bytes more, then silence. */
@@ -521,7 +532,7 @@ static void fault_dma_truncated(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static long ms_now(void)
@@ -598,7 +609,7 @@ out:
 		close(efd[0]);
 	if (efd[1] >= 0)
 		close(efd[1]);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /* exit-after:N@CMD counts only CMD. */
@@ -621,7 +632,7 @@ static void fault_exit_after_cmd(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_dma_bad_scope(void)
@@ -664,6 +675,7 @@ void run_fault_tests(void)
 		    "error-reply-errno-0@DEVICE_GET_INFO", 0, -1);
 	fault_errno("fault-error-reply-errno-huge",
 		    "error-reply-errno-huge@DEVICE_GET_INFO", 100000, -1);
+	fault_err_payload();
 	fault_json("fault-bad-json", "bad-json");
 	fault_json("fault-deep-json", "deep-json");
 	fault_json("fault-huge-json", "huge-json");

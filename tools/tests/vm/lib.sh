@@ -53,13 +53,13 @@ module_refcount() {
 }
 
 # run_consumer DEVICE TEST...: run the VFIO consumer test program on
-# DEVICE, reporting its PASS/FAIL lines as cases of this test.
+# DEVICE, reporting its PASS/FAIL/SKIP lines as cases of this test.
 run_consumer() {
 	_out=/tmp/consumer-$T.log
 	"$CONSUMER/vfio-consumer-test" "$@" >"$_out" 2>&1
 	_rc=$?
 	sed -n -e "s/^PASS: /PASS: vm:$T:/p" -e "s/^FAIL: \(.*\)/FAIL: vm:$T:\1/p" \
-		-e 's/^INFO: /INFO: /p' "$_out"
+		-e "s/^SKIP: /SKIP: vm:$T:/p" -e 's/^INFO: /INFO: /p' "$_out"
 	grep -q '^FAIL' "$_out" && FAILED=1
 	[ $_rc -eq 0 ] || fail consumer-exit "status $_rc"
 }

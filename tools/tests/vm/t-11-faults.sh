@@ -67,6 +67,7 @@ bringup caps-max-msg-fds-1000 "Protocol error" "invalid VERSION reply"
 bringup caps-max-xfer-1 "Protocol error" "invalid VERSION reply"
 bringup caps-bad-type "Protocol error" "invalid VERSION reply"
 bringup error-reply-errno-huge@DEVICE_GET_INFO "Protocol error" "server failed DEVICE_GET_INFO"
+bringup error-reply-with-payload@DEVICE_GET_INFO "Protocol error" "server failed DEVICE_GET_INFO with error 5"
 bringup bad-cap-offset "Protocol error" "invalid DEVICE_GET_REGION_INFO reply for index 2"
 bringup cap-loop "Protocol error" "invalid DEVICE_GET_REGION_INFO reply for index 2"
 bringup sparse-outside "Protocol error" "invalid DEVICE_GET_REGION_INFO reply for index 2"
@@ -223,6 +224,17 @@ check errno-ready test "$(cat $BUS/devices/$DEV/state)" = ready
 check errno-counted test "$(cat $BUS/devices/$DEV/stats/errors)" = $((e0 + 1))
 check errno-next-ok rd
 check errno-remove wr $BUS/remove $DEV
+stop_server
+
+# libvfio-user's error replies keep the payload built before the
+# failure: the errno reaches the caller, the device stays ready.
+steady error-reply-with-payload@REGION_READ || fail errpl-add
+e0=$(cat $BUS/devices/$DEV/stats/errors)
+check errpl-eio test "$(rd)" = "Input/output error"
+check errpl-ready test "$(cat $BUS/devices/$DEV/state)" = ready
+check errpl-counted test "$(cat $BUS/devices/$DEV/stats/errors)" = $((e0 + 1))
+check errpl-next-ok rd
+check errpl-remove wr $BUS/remove $DEV
 stop_server
 
 # The server exits between requests (bring-up is 18 messages: VERSION,

@@ -18,7 +18,9 @@
 #  - the consumer SIGKILLed mid-DMA: nothing stays pinned;
 #  - a type1 v1 container gets message windows (and passes the DMA
 #    tests), v2 gets the mapping back;
-#  - --dma-messages servers ignore the fd; bad dma= / dma_bits refused.
+#  - the window is mapped at a 2 MiB-aligned address (SPDK needs it);
+#  - --dma-messages servers ignore the fd; bad dma= / dma_bits refused;
+#  - the vub_dmaw_fault tracepoint reports pins, insertions and SIGBUS.
 . "$(dirname "$0")/lib.sh"
 
 sock=/run/t33.sock
@@ -42,10 +44,33 @@ fi
 check server start_server "$sock" ${odirect:+--odirect-file $odirect}
 check insmod load_module socket="$sock" dma=mmap
 check mode-asked test "$(cat $dev/dma_mode)" = mmap
+# The window-fault tracepoint: pins (retry), insertions, SIGBUS.
+TR=/sys/kernel/tracing
+[ -d $TR/events ] || TR=/sys/kernel/debug/tracing
+ev=$TR/events/vfio_user/vub_dmaw_fault/enable
+echo > $TR/trace 2>/dev/null
+echo 1 > $ev 2>/dev/null
 run_consumer vfio-user0 dma dma-fault dma-unmap-race reopen dma-after-reopen
+if [ -w "$ev" ]; then
+	echo 0 > $ev
+	grep vub_dmaw_fault: $TR/trace > /tmp/t33-trace.txt
+	for r in pinned-retry inserted sigbus; do
+		check traced-$r grep -q "vfio-user0 iova=0x[0-9a-f]* len=0x[0-9a-f]* $r err=" /tmp/t33-trace.txt
+	done
+	check traced-pinned-count grep -q 'pinned-retry err=0 pinned=[1-9]' /tmp/t33-trace.txt
+else
+	echo "SKIP: vm:$T:traced: no tracefs in this kernel"
+fi
 check mode-mmap test "$(cat $dev/dma_mode)" = mmap
 check dma-range test "$(cat $dev/dma_range)" = 0x0-0xffffffffff
 check server-mapped grep -qF 'DMA_MAP 0+0x10000000000 flags 0x3 (mmap)' "$log"
+# thp_get_unmapped_area() aligns only with CONFIG_TRANSPARENT_HUGEPAGE.
+if [ -d /sys/kernel/mm/transparent_hugepage ]; then
+	check server-map-2m-aligned grep -q 'DMA_MAP: mapped at a 2 MiB-aligned address' "$log"
+	check server-map-never-unaligned sh -c "! grep -q 'DMA_MAP: mapped at a not' $log"
+else
+	echo "SKIP: vm:$T:server-map-2m-aligned: kernel without transparent hugepages"
+fi
 check direct-no-messages test "$(stat server_requests)" = 0
 check pinned-faults test "$(stat dma_mmap_faults)" -gt 0
 check sigbus-counted test "$(stat dma_mmap_sigbus)" -gt 0
