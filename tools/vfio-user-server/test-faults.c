@@ -182,7 +182,7 @@ static void fault_err_payload(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_errno(const char *name, const char *fault, uint32_t e1,
