@@ -360,6 +360,8 @@ static VUB_STAT_ATTR(dma_mmap_faults);
 static VUB_STAT_ATTR(dma_mmap_sigbus);
 static VUB_STAT_ATTR(posted_writes);
 static VUB_STAT_ATTR(posted_errors);
+static VUB_STAT_ATTR(posted_batches);
+static VUB_STAT_ATTR(posted_queue_full);
 static VUB_STAT_ATTR(ioeventfd_writes);
 static VUB_STAT_ATTR(reconnects);
 
@@ -380,6 +382,8 @@ static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_dma_mmap_sigbus.attr.attr,
 	&vub_stat_posted_writes.attr.attr,
 	&vub_stat_posted_errors.attr.attr,
+	&vub_stat_posted_batches.attr.attr,
+	&vub_stat_posted_queue_full.attr.attr,
 	&vub_stat_ioeventfd_writes.attr.attr,
 	&vub_stat_reconnects.attr.attr,
 	NULL,
