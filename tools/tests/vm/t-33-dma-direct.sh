@@ -11,8 +11,9 @@
 #    to 0, the server faults and never sees the reused memory;
 #  - read-only consumer mappings cannot be written by the server;
 #  - map/unmap in a loop racing 4 server threads faulting the range
-#    (no BUG: type1 BUG()s after 10 re-notifies), then the unmapped
-#    memory stays untouched;
+#    (no BUG: type1 BUG()s after 10 re-notifies; stats/dma_pinned and
+#    VmLck are 0 right after every unmap), then the unmapped memory
+#    stays untouched;
 #  - GUP (process_vm_readv, vmsplice, O_DIRECT) on the window fails;
 #  - RLIMIT_MEMLOCK exhaustion: a clean, quick failure;
 #  - the consumer SIGKILLed mid-DMA: nothing stays pinned;
