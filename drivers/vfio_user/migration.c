@@ -68,79 +68,24 @@ struct vub_mig {
 	unsigned long stream_len;
 };
 
-/* DEVICE_FEATURE with the 8-byte data of MIGRATION / MIG_DEVICE_STATE. */
-struct vub_mig_feature {
-	struct vfio_user_device_feature f;
-	union {
-		struct vfio_user_device_feature_migration mig;
-		struct vfio_user_device_feature_mig_state st;
-	};
-} __packed;
-
-static bool vub_mig_state_known(u32 state)
-{
-	switch (state) {
-	case VFIO_DEVICE_STATE_ERROR:
-	case VFIO_DEVICE_STATE_STOP:
-	case VFIO_DEVICE_STATE_RUNNING:
-	case VFIO_DEVICE_STATE_STOP_COPY:
-	case VFIO_DEVICE_STATE_RESUMING:
-		return true;
-	}
-	return false;
-}
-
 /*
- * A DEVICE_FEATURE reply: the header echoed (@flags), argsz equal to
- * the reply's length, and either no data (@empty_ok) or exactly 8
- * bytes of it.
+ * A DEVICE_FEATURE MIGRATION or MIG_DEVICE_STATE request with @flags
+ * (and @state for a SET).  Returns the reply's length, or -errno; -EIO
+ * for a broken device.
  */
-static int vub_mig_check_feature(const struct vub_mig_feature *rep,
-				 size_t len, u32 flags, bool empty_ok,
-				 struct vub_err *err)
-{
-	if (empty_ok && !len)
-		return 0;
-	if (len != sizeof(*rep)) {
-		err->msg = "DEVICE_FEATURE reply length";
-		err->offset = 0;
-		return -EPROTO;
-	}
-	if (rep->f.argsz != len) {
-		err->msg = "DEVICE_FEATURE argsz is not the reply length";
-		err->offset = 0;
-		return -EPROTO;
-	}
-	if (rep->f.flags != flags) {
-		err->msg = "DEVICE_FEATURE flags not echoed";
-		err->offset = 4;
-		return -EPROTO;
-	}
-	return 0;
-}
-
 static int vub_mig_feature(struct vub_device *vd, u32 flags, u32 state,
-			   struct vub_mig_feature *rep, bool empty_ok,
-			   const char *what)
+			   struct vub_mig_feature *rep)
 {
-	struct vub_mig_feature req = {
-		.f.argsz = sizeof(req),
-		.f.flags = flags,
-		.st.device_state = state,
-	};
-	struct vub_err err = {};
+	struct vub_mig_feature req;
 	size_t rlen = 0;
 	int ret;
 
+	vub_build_mig_feature(&req, flags, state);
 	ret = vub_request(vd, VFIO_USER_DEVICE_FEATURE, &req, sizeof(req),
 			  NULL, 0, rep, sizeof(*rep), &rlen);
 	if (ret == -EPROTO)	/* the device is broken: as bad replies */
 		ret = -EIO;
-	if (ret)
-		return ret;
-	if (vub_mig_check_feature(rep, rlen, flags, empty_ok, &err))
-		return vub_vfio_bad_reply(vd, what, &err);
-	return rlen ? 1 : 0;
+	return ret ? ret : rlen;
 }
 
 /* The server's state (GET); -EIO and a broken device for a bad one. */
@@ -152,16 +97,12 @@ static int vub_mig_get_server_state(struct vub_device *vd, u32 *state)
 
 	ret = vub_mig_feature(vd, VFIO_USER_DEVICE_FEATURE_GET |
 			      VFIO_USER_DEVICE_FEATURE_MIG_DEVICE_STATE, 0,
-			      &rep, false, "MIG_DEVICE_STATE GET reply");
+			      &rep);
 	if (ret < 0)
 		return ret;
-	if (!vub_mig_state_known(rep.st.device_state)) {
-		err.msg = "unknown or unsupported device_state";
-		err.offset = 8;
+	if (vub_check_mig_state_get_reply(&rep, ret, state, &err))
 		return vub_vfio_bad_reply(vd, "MIG_DEVICE_STATE GET reply",
 					  &err);
-	}
-	*state = rep.st.device_state;
 	return 0;
 }
 
@@ -174,16 +115,12 @@ static int vub_mig_server_arc(struct vub_device *vd, u32 state)
 
 	ret = vub_mig_feature(vd, VFIO_USER_DEVICE_FEATURE_SET |
 			      VFIO_USER_DEVICE_FEATURE_MIG_DEVICE_STATE, state,
-			      &rep, true, "MIG_DEVICE_STATE SET reply");
-	if (ret <= 0)
+			      &rep);
+	if (ret < 0)
 		return ret;
-	/* libvfio-user echoes the request: it must name our state. */
-	if (rep.st.device_state != state) {
-		err.msg = "device_state not the one requested";
-		err.offset = 8;
+	if (vub_check_mig_state_set_reply(state, &rep, ret, &err))
 		return vub_vfio_bad_reply(vd, "MIG_DEVICE_STATE SET reply",
 					  &err);
-	}
 	return 0;
 }
 
@@ -230,31 +167,6 @@ static int vub_mig_file_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* A MIG_DATA_READ reply against the request for @want bytes. */
-static int vub_mig_check_data(const struct vfio_user_mig_data *rep,
-			      size_t len, u32 want, struct vub_err *err)
-{
-	err->offset = 0;
-	if (len < sizeof(*rep)) {
-		err->msg = "MIG_DATA_READ reply shorter than its header";
-		return -EPROTO;
-	}
-	if (rep->argsz != len) {
-		err->msg = "MIG_DATA_READ argsz is not the reply length";
-		return -EPROTO;
-	}
-	err->offset = 4;
-	if (rep->size > want) {
-		err->msg = "MIG_DATA_READ returned more than requested";
-		return -EPROTO;
-	}
-	if (rep->size != len - sizeof(*rep)) {
-		err->msg = "MIG_DATA_READ size does not match its data";
-		return -EPROTO;
-	}
-	return 0;
-}
-
 static ssize_t vub_mig_save_read(struct file *filp, char __user *ubuf,
 				 size_t count, loff_t *pos)
 {
@@ -264,7 +176,7 @@ static ssize_t vub_mig_save_read(struct file *filp, char __user *ubuf,
 	struct vub_err err = {};
 	size_t rlen = 0;
 	ssize_t ret;
-	u32 want;
+	u32 want, got;
 
 	if (pos)
 		return -ESPIPE;
@@ -281,29 +193,28 @@ static ssize_t vub_mig_save_read(struct file *filp, char __user *ubuf,
 		goto out;
 	}
 	want = min_t(size_t, count, mf->xfer);
-	req.argsz = sizeof(req) + want;
-	req.size = want;
+	vub_build_mig_data(&req, want);
 	ret = vub_request(vd, VFIO_USER_MIG_DATA_READ, &req, sizeof(req),
 			  NULL, 0, rep, sizeof(*rep) + want, &rlen);
 	if (ret == -EPROTO)	/* e.g. more data than asked: broken */
 		ret = -EIO;
 	if (ret)
 		goto out;
-	if (vub_mig_check_data(rep, rlen, want, &err)) {
+	if (vub_check_mig_data_read_reply(want, rep, rlen, &got, &err)) {
 		ret = vub_vfio_bad_reply(vd, "MIG_DATA_READ reply", &err);
 		goto out;
 	}
-	if (!rep->size) {
+	if (!got) {
 		mf->eof = true;
 		WRITE_ONCE(mf->vv->mig->stream_len, mf->bytes);
 		ret = 0;
 		goto out;
 	}
-	ret = rep->size;
-	if (copy_to_user(ubuf, rep->data, rep->size))
+	ret = got;
+	if (copy_to_user(ubuf, rep->data, got))
 		ret = -EFAULT;
 	else
-		mf->bytes += rep->size;
+		mf->bytes += got;
 out:
 	mutex_unlock(&mf->lock);
 	return ret;
@@ -336,15 +247,14 @@ static ssize_t vub_mig_resume_write(struct file *filp, const char __user *ubuf,
 		ret = -EFAULT;
 		goto out;
 	}
-	req.argsz = sizeof(req) + n;
-	req.size = n;
+	vub_build_mig_data(&req, n);
 	ret = vub_request2(vd, VFIO_USER_MIG_DATA_WRITE, &req, sizeof(req),
 			   mf->msg->data, n, rep, sizeof(rep), &rlen);
 	if (ret == -EPROTO)
 		ret = -EIO;
 	if (ret)
 		goto out;
-	if (vub_check_empty_reply(rep, rlen, &err)) {
+	if (vub_check_mig_data_write_reply(rep, rlen, &err)) {
 		ret = vub_vfio_bad_reply(vd, "MIG_DATA_WRITE reply", &err);
 		goto out;
 	}
@@ -520,9 +430,10 @@ static int vub_mig_get_data_size(struct vfio_device *vdev,
 				 unsigned long *stop_copy_length)
 {
 	struct vub_vfio *vv = to_vub_vfio(vdev);
-	unsigned long len = READ_ONCE(vv->mig->stream_len);
 
-	*stop_copy_length = len ? len : vub_xfer_max(vv->vd);
+	*stop_copy_length =
+		vub_mig_stop_copy_length(READ_ONCE(vv->mig->stream_len),
+					 vub_xfer_max(vv->vd));
 	return 0;
 }
 
@@ -672,12 +583,13 @@ int vub_mig_init(struct vub_vfio *vv)
 {
 	struct vub_device *vd = vv->vd;
 	struct vub_mig_feature rep;
+	struct vub_err err = {};
 	struct vub_mig *mig;
+	u64 flags;
 	int ret;
 
 	ret = vub_mig_feature(vd, VFIO_USER_DEVICE_FEATURE_GET |
-			      VFIO_USER_DEVICE_FEATURE_MIGRATION, 0, &rep,
-			      false, "DEVICE_FEATURE MIGRATION reply");
+			      VFIO_USER_DEVICE_FEATURE_MIGRATION, 0, &rep);
 	if (ret < 0) {
 		if (vub_state(vd) != VUB_STATE_READY)
 			return ret;
@@ -685,10 +597,13 @@ int vub_mig_init(struct vub_vfio *vv)
 		dev_dbg(&vd->dev, "no migration: %pe\n", ERR_PTR(ret));
 		return 0;
 	}
-	if (!(rep.mig.flags & VFIO_USER_MIGRATION_STOP_COPY)) {
+	if (vub_check_migration_reply(&rep, ret, &flags, &err))
+		return vub_vfio_bad_reply(vd, "DEVICE_FEATURE MIGRATION reply",
+					  &err);
+	if (!(flags & VFIO_USER_MIGRATION_STOP_COPY)) {
 		dev_info(&vd->dev,
 			 "server migration flags %#llx lack STOP_COPY: no migration\n",
-			 rep.mig.flags);
+			 flags);
 		return 0;
 	}
 	mig = kzalloc(sizeof(*mig), GFP_KERNEL);
@@ -700,7 +615,7 @@ int vub_mig_init(struct vub_vfio *vv)
 	vv->vdev.migration_flags = VFIO_MIGRATION_STOP_COPY;
 	vv->vdev.mig_ops = &vub_mig_ops;
 	dev_dbg(&vd->dev, "migration: server flags %#llx, offering STOP_COPY\n",
-		rep.mig.flags);
+		flags);
 	return 0;
 }
 

@@ -238,6 +238,79 @@ int vub_check_region_io_fds(u32 index, u32 argsz, const void *p, size_t len,
 			    u64 region_size, u32 nr_fds, struct vub_io_fd *out,
 			    u32 *count, struct vub_err *err);
 
+/* ---- migration (mig_proto.c) ---------------------------------------- */
+
+/*
+ * DEVICE_FEATURE with the 8 bytes of data of MIGRATION or
+ * MIG_DEVICE_STATE: the request the bridge sends and the reply a GET
+ * (or libvfio-user's SET) carries.
+ */
+struct vub_mig_feature {
+	struct vfio_user_device_feature f;
+	union {
+		struct vfio_user_device_feature_migration mig;
+		struct vfio_user_device_feature_mig_state st;
+	};
+} __packed;
+
+/* Request builders: fill the fixed part, return its length. */
+size_t vub_build_mig_feature(struct vub_mig_feature *req, u32 flags,
+			     u32 state);
+/* MIG_DATA_READ asking for @size bytes, MIG_DATA_WRITE sending them. */
+size_t vub_build_mig_data(struct vfio_user_mig_data *req, u32 size);
+
+/*
+ * The states the bridge supports (ERROR, STOP, RUNNING, STOP_COPY,
+ * RESUMING; not RUNNING_P2P or the PRE_COPY states).
+ */
+bool vub_mig_state_supported(u32 state);
+
+/*
+ * DEVICE_FEATURE GET MIGRATION reply: exactly the header and the 8-byte
+ * flags, argsz the reply's length, the request's flags echoed.  The
+ * server's migration flags are returned in *@mig_flags unchecked (a
+ * server without STOP_COPY is not migratable, not in violation).
+ */
+int vub_check_migration_reply(const void *p, size_t len, u64 *mig_flags,
+			      struct vub_err *err);
+
+/*
+ * DEVICE_FEATURE GET MIG_DEVICE_STATE reply: as above, and a
+ * device_state vub_mig_state_supported() knows, returned in *@state.
+ */
+int vub_check_mig_state_get_reply(const void *p, size_t len, u32 *state,
+				  struct vub_err *err);
+
+/*
+ * DEVICE_FEATURE SET MIG_DEVICE_STATE reply for @state: empty, or (as
+ * libvfio-user answers) the request echoed with the same device_state.
+ */
+int vub_check_mig_state_set_reply(u32 state, const void *p, size_t len,
+				  struct vub_err *err);
+
+/*
+ * MIG_DATA_READ reply to a request for @want bytes: size <= @want,
+ * argsz == header + size, and the reply exactly argsz bytes long, or
+ * header + @want long (libvfio-user sizes the reply by the request and
+ * leaves the bytes past argsz as padding, which are ignored).  *@size
+ * is the number of stream bytes at the start of the data; 0 is the end
+ * of the stream.
+ */
+int vub_check_mig_data_read_reply(u32 want, const void *p, size_t len,
+				  u32 *size, struct vub_err *err);
+
+/* MIG_DATA_WRITE reply: no payload. */
+int vub_check_mig_data_write_reply(const void *p, size_t len,
+				   struct vub_err *err);
+
+/*
+ * The stop-copy length the bridge reports (MIG_DATA_SIZE): the protocol
+ * cannot ask the server, so the length of the device's last complete
+ * save stream, before the first one @xfer (one message's worth).  Never
+ * 0: QEMU sizes its read buffer by it.
+ */
+u64 vub_mig_stop_copy_length(u64 last_stream_len, u32 xfer);
+
 /* Human-readable command name for logs and tracepoints. */
 const char *vub_cmd_name(u16 cmd);
 

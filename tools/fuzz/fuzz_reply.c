@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer harness: every message validator in proto.c.  The first
+ * libFuzzer harness: every message validator in proto.c and
+ * mig_proto.c.  The first
  * input byte selects the validator, a fixed-size "request" part (when
  * the validator compares against a request) follows, the rest is the
  * hostile payload in an exactly sized heap buffer.  Accepted messages
@@ -26,6 +27,11 @@ enum {
 	V_DMA_UNMAP_REPLY,
 	V_EMPTY_REPLY,
 	V_IO_FDS,
+	V_MIGRATION,
+	V_MIG_STATE_GET,
+	V_MIG_STATE_SET,
+	V_MIG_DATA_READ,
+	V_MIG_DATA_WRITE,
 	V_NR,
 };
 
@@ -100,6 +106,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		break;
 	case V_IO_FDS:
 		fixed = 5;	/* index, nr_fds */
+		break;
+	case V_MIG_STATE_SET:
+		fixed = 4;	/* the state set */
+		break;
+	case V_MIG_DATA_READ:
+		fixed = 4;	/* the bytes requested */
 		break;
 	}
 	if (size < fixed)
@@ -287,6 +299,83 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		}
 		break;
 	}
+	case V_MIGRATION: {
+		u64 flags = 0x5a;
+
+		ret = vub_check_migration_reply(p, len, &flags, &err);
+		check_err(ret, &err, len);
+		CHECK(ret == 0 || ret == -EPROTO);
+		if (!ret) {
+			struct vub_mig_feature f;
+
+			CHECK(len == sizeof(f));
+			memcpy(&f, p, sizeof(f));
+			CHECK(f.f.argsz == len && flags == f.mig.flags);
+		} else {
+			CHECK(flags == 0x5a);
+		}
+		break;
+	}
+	case V_MIG_STATE_GET: {
+		u32 state = 0x5a;
+
+		ret = vub_check_mig_state_get_reply(p, len, &state, &err);
+		check_err(ret, &err, len);
+		CHECK(ret == 0 || ret == -EPROTO);
+		if (!ret)
+			CHECK(len == sizeof(struct vub_mig_feature) &&
+			      vub_mig_state_supported(state) &&
+			      state <= VFIO_USER_DEVICE_STATE_RESUMING);
+		else
+			CHECK(state == 0x5a);
+		break;
+	}
+	case V_MIG_STATE_SET: {
+		struct vub_mig_feature f;
+		u32 state;
+
+		memcpy(&state, in, 4);
+		/* Mostly the states the bridge sets. */
+		if (!(state & 0x80000000))
+			state = 1 + state % 4;
+		ret = vub_check_mig_state_set_reply(state, p, len, &err);
+		check_err(ret, &err, len);
+		CHECK(ret == 0 || ret == -EPROTO);
+		if (!ret && len) {
+			CHECK(len == sizeof(f));
+			memcpy(&f, p, sizeof(f));
+			CHECK(f.st.device_state == state);
+		}
+		break;
+	}
+	case V_MIG_DATA_READ: {
+		struct vfio_user_mig_data h;
+		u32 want, got = 0x5a5a5a5a;
+
+		memcpy(&want, in, 4);
+		/* Mostly lengths that fit the input. */
+		if (!(want & 0x80000000))
+			want %= 4096;
+		ret = vub_check_mig_data_read_reply(want, p, len, &got, &err);
+		check_err(ret, &err, len);
+		CHECK(ret == 0 || ret == -EPROTO);
+		if (!ret) {
+			memcpy(&h, p, sizeof(h));
+			CHECK(got == h.size && got <= want);
+			CHECK(h.argsz == sizeof(h) + got);
+			/* The data the caller copies lies in the reply. */
+			CHECK(sizeof(h) + (size_t)got <= len);
+			CHECK(len == h.argsz || len == sizeof(h) + (size_t)want);
+		} else {
+			CHECK(got == 0x5a5a5a5a);
+		}
+		break;
+	}
+	case V_MIG_DATA_WRITE:
+		ret = vub_check_mig_data_write_reply(p, len, &err);
+		check_err(ret, &err, len);
+		CHECK(!ret == !len);
+		break;
 	}
 	free(p);
 	return 0;

@@ -37,7 +37,8 @@ JSON = {
 # Reply harness selectors (fuzz_reply.c).
 (V_HEADER, V_REPLY_HEADER, V_DEVICE_INFO, V_REGION_INFO, V_IRQ_INFO,
  V_REGION_READ, V_REGION_WRITE, V_DMA_REQUEST, V_DMA_UNMAP_REPLY,
- V_EMPTY_REPLY) = range(10)
+ V_EMPTY_REPLY, V_IO_FDS, V_MIGRATION, V_MIG_STATE_GET, V_MIG_STATE_SET,
+ V_MIG_DATA_READ, V_MIG_DATA_WRITE) = range(16)
 
 
 def hdr(msg_id, cmd, size, flags, err):
@@ -98,6 +99,27 @@ def reply_seeds():
     unmap = struct.pack('<IIQQ', 24, 0, 0x100000, 0x2000)
     s['dma_unmap'] = bytes([V_DMA_UNMAP_REPLY]) + unmap + unmap
     s['empty'] = bytes([V_EMPTY_REPLY])
+    # Migration: DEVICE_FEATURE GET MIGRATION / MIG_DEVICE_STATE, SET
+    # echoed and empty, MIG_DATA_READ full, short, padded and the end.
+    s['mig_flags'] = (bytes([V_MIGRATION]) +
+                      struct.pack('<IIQ', 16, 0x10001, 1))
+    s['mig_state_get'] = (bytes([V_MIG_STATE_GET]) +
+                          struct.pack('<IIII', 16, 0x10002, 3, 0))
+    s['mig_state_set'] = (bytes([V_MIG_STATE_SET]) + struct.pack('<I', 1) +
+                          struct.pack('<IIII', 16, 0x20002, 1, 0))
+    s['mig_state_set_empty'] = (bytes([V_MIG_STATE_SET]) +
+                                struct.pack('<I', 4))
+    s['mig_read'] = (bytes([V_MIG_DATA_READ]) + struct.pack('<I', 16) +
+                     struct.pack('<II', 24, 16) + b'\x11' * 16)
+    s['mig_read_short'] = (bytes([V_MIG_DATA_READ]) + struct.pack('<I', 16) +
+                           struct.pack('<II', 12, 4) + b'\x22' * 4)
+    s['mig_read_padded'] = (bytes([V_MIG_DATA_READ]) +
+                            struct.pack('<I', 16) +
+                            struct.pack('<II', 12, 4) + b'\x22' * 4 +
+                            b'\0' * 12)
+    s['mig_read_eos'] = (bytes([V_MIG_DATA_READ]) + struct.pack('<I', 16) +
+                         struct.pack('<II', 8, 0))
+    s['mig_write'] = bytes([V_MIG_DATA_WRITE])
     return s
 
 

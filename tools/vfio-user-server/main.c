@@ -99,6 +99,8 @@ static void usage(FILE *f)
 		"  --odirect-file PATH  a file (block device) the GUP probe reads\n"
 		"                       with O_DIRECT\n"
 		"  --migration          offer migration (STOP_COPY; see mig.c)\n"
+		"  --mig-pad-reads      pad short MIG_DATA_READ replies to the\n"
+		"                       requested length, as libvfio-user does\n"
 		"  -v, --verbose        debug logging to stderr\n"
 		"Prints \"ready\" on stdout once listening.\n",
 		VUS_DEF_MAX_FDS, VUS_DEF_MAX_XFER, VUS_DEF_DELAY_MS);
@@ -157,6 +159,7 @@ int main(int argc, char **argv)
 		{ "dma-messages", no_argument, NULL, 'M' },
 		{ "odirect-file", required_argument, NULL, 'O' },
 		{ "migration", no_argument, NULL, 'G' },
+		{ "mig-pad-reads", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
@@ -202,6 +205,9 @@ int main(int argc, char **argv)
 			break;
 		case 'G':
 			vus_opts.migration = true;
+			break;
+		case 'P':
+			vus_opts.mig_pad_reads = true;
 			break;
 		case 'o':
 			vus_opts.once = true;

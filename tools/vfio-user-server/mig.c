@@ -355,10 +355,17 @@ int vus_mig_data_read(struct vus_conn *c, struct vus_msg *m)
 		carried = n / 2;
 	}
 	len = sizeof(*out) + carried;
+	/*
+	 * libvfio-user sizes the reply by the request: a short read (the
+	 * end of the stream) comes with zeros up to the requested size,
+	 * argsz and size naming only the data.
+	 */
+	if (vus_opts.mig_pad_reads && carried < req->size)
+		len = sizeof(*out) + req->size;
 	out = calloc(1, len);
 	if (!out)
 		return -ENOMEM;
-	out->argsz = len;
+	out->argsz = sizeof(*out) + carried;
 	out->size = n;
 	memcpy(out->data, d->mig_buf + d->mig_pos,
 	       carried < left ? carried : left);

@@ -46,6 +46,7 @@ struct vus_opts {
 	bool dma_messages;	/* never map DMA regions: messages only */
 	const char *odirect_file;	/* for the GUP probe's O_DIRECT read */
 	bool migration;		/* --migration */
+	bool mig_pad_reads;	/* --mig-pad-reads */
 };
 extern struct vus_opts vus_opts;
 

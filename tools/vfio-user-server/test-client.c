@@ -25,8 +25,6 @@ int vus_verbose;
 void vus_log(const char *fmt, ...) { (void)fmt; }
 void vus_dbg(const char *fmt, ...) { (void)fmt; }
 
-#define TEST(n) static const char *__t_name = n
-
 static struct srv S;		/* the default server */
 
 #define CFG	VFIO_USER_PCI_CONFIG_REGION_INDEX
@@ -900,10 +898,8 @@ static void test_misc_cmds(int fd)
 {
 	TEST("io-fds-and-feature");
 	struct vfio_user_region_io_fds_request io = { .argsz = 16, .index = 0 };
-	struct vfio_user_device_feature f = {
-		.argsz = 16, .flags = VFIO_USER_DEVICE_FEATURE_GET |
-				      VFIO_USER_DEVICE_FEATURE_MIGRATION,
-	};
+	const uint32_t get = VFIO_USER_DEVICE_FEATURE_GET |
+			     VFIO_USER_DEVICE_FEATURE_MIGRATION;
 	struct reply r = { };
 	int ret;
 
@@ -931,11 +927,11 @@ static void test_misc_cmds(int fd)
 	ret = t_call(fd, VFIO_USER_DEVICE_GET_REGION_IO_FDS, &io, sizeof(io),
 		     NULL, 0, NULL);
 	CHECK(ret == -EINVAL, "IO_FDS absent region: %d", ret);
-	ret = t_call(fd, VFIO_USER_DEVICE_FEATURE, &f, sizeof(f), NULL, 0, &r);
+	ret = t_feature(fd, get, 16, NULL, 0, &r);
 	CHECK(ret == -ENOTSUP && r.len == 0, "FEATURE: %d", ret);
 	t_reply_free(&r);
-	f.flags |= VFIO_USER_DEVICE_FEATURE_SET;
-	ret = t_call(fd, VFIO_USER_DEVICE_FEATURE, &f, sizeof(f), NULL, 0, NULL);
+	ret = t_feature(fd, get | VFIO_USER_DEVICE_FEATURE_SET, 16, NULL, 0,
+			NULL);
 	CHECK(ret == -EINVAL, "FEATURE GET|SET: %d", ret);
 	t_pass(__t_name);
 out:

@@ -23,24 +23,9 @@ static int start(struct srv *s, const char *fault, bool negotiate)
 {
 	char arg[128];
 	const char *args[] = { arg, NULL };
-	int fd;
 
 	snprintf(arg, sizeof(arg), "--fault=%s", fault);
-	if (srv_start(s, args))
-		return -1;
-	fd = negotiate ? t_connect_negotiated(s, NULL) : cli_connect(s);
-	if (fd < 0)
-		srv_stop(s);
-	return fd;
-}
-
-/* Close a started test's connection and stop its server. */
-static void client_end(struct srv *s, int fd)
-{
-	if (fd >= 0) {
-		close(fd);
-		srv_stop(s);
-	}
+	return t_start(s, args, negotiate);
 }
 
 static int send_get_info(int fd, uint16_t id)
@@ -70,7 +55,7 @@ static void fault_hang(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_close_mid(void)
@@ -89,7 +74,7 @@ static void fault_close_mid(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_truncated(void)
@@ -107,7 +92,7 @@ static void fault_truncated(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_oversized(void)
@@ -125,7 +110,7 @@ static void fault_oversized(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_wrong_id(void)
@@ -153,7 +138,7 @@ static void fault_wrong_id(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_wrong_cmd(void)
@@ -171,7 +156,7 @@ static void fault_wrong_cmd(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /* libvfio-user style: the error reply keeps the payload it had built. */
@@ -197,7 +182,7 @@ static void fault_err_payload(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_errno(const char *name, const char *fault, uint32_t e1,
@@ -229,7 +214,7 @@ static void fault_errno(const char *name, const char *fault, uint32_t e1,
 	t_pass(name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /* VERSION reply JSON of a server started with @fault. */
@@ -288,7 +273,7 @@ static void fault_json(const char *name, const char *fault)
 out:
 	vus_json_free(j);
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_caps(const char *name, const char *fault, const char *key,
@@ -315,7 +300,7 @@ static void fault_caps(const char *name, const char *fault, const char *key,
 out:
 	vus_json_free(j);
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_no_version_reply(void)
@@ -333,7 +318,7 @@ static void fault_no_version_reply(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /* BAR2 region info with a large argsz under @fault. */
@@ -386,7 +371,7 @@ static void fault_region_info(const char *name, const char *fault)
 	t_pass(name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_count_too_large(void)
@@ -406,7 +391,7 @@ static void fault_count_too_large(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_exit_after(void)
@@ -432,7 +417,7 @@ static void fault_exit_after(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /*
@@ -514,7 +499,7 @@ static void fault_dma(const char *name, const char *fault, uint32_t dir,
 	t_pass(__t_name);
 out:
 	t_dma = NULL;
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /* dma-truncated: the request announces 64 bytes more, then silence. */
@@ -547,7 +532,7 @@ static void fault_dma_truncated(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static long ms_now(void)
@@ -624,7 +609,7 @@ out:
 		close(efd[0]);
 	if (efd[1] >= 0)
 		close(efd[1]);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 /* exit-after:N@CMD counts only CMD. */
@@ -647,7 +632,7 @@ static void fault_exit_after_cmd(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	client_end(&s, fd);
+	t_end(&s, fd);
 }
 
 static void fault_dma_bad_scope(void)

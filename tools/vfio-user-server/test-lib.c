@@ -178,6 +178,26 @@ int cli_connect(struct srv *s)
 	return fd;
 }
 
+int t_start(struct srv *s, const char *const *args, bool negotiate)
+{
+	int fd;
+
+	if (srv_start(s, args))
+		return -1;
+	fd = negotiate ? t_connect_negotiated(s, NULL) : cli_connect(s);
+	if (fd < 0)
+		srv_stop(s);
+	return fd;
+}
+
+void t_end(struct srv *s, int fd)
+{
+	if (fd >= 0) {
+		close(fd);
+		srv_stop(s);
+	}
+}
+
 int t_send_raw(int fd, const void *buf, size_t len, const int *fds, int nfds)
 {
 	union {
@@ -599,4 +619,54 @@ uint64_t t_efd_read(int efd)
 	if (read(efd, &v, sizeof(v)) != sizeof(v))
 		return 0;
 	return v;
+}
+
+int t_feature(int fd, uint32_t flags, uint32_t argsz, const void *data,
+	      uint32_t dlen, struct reply *r)
+{
+	struct {
+		struct vfio_user_device_feature f;
+		uint8_t data[64];
+	} __attribute__((packed)) req = { .f.flags = flags };
+
+	if (dlen > sizeof(req.data))
+		return -E2BIG;
+	req.f.argsz = argsz ? argsz : sizeof(req.f) + dlen;
+	if (dlen)
+		memcpy(req.data, data, dlen);
+	return t_call(fd, VFIO_USER_DEVICE_FEATURE, &req, sizeof(req.f) + dlen,
+		      NULL, 0, r);
+}
+
+int t_mig_set(int fd, uint32_t state)
+{
+	struct vfio_user_device_feature_mig_state st = {
+		.device_state = state,
+	};
+
+	return t_feature(fd, VFIO_USER_DEVICE_FEATURE_SET |
+			 VFIO_USER_DEVICE_FEATURE_MIG_DEVICE_STATE, 0, &st,
+			 sizeof(st), NULL);
+}
+
+int t_mig_get(int fd, uint32_t *state)
+{
+	struct vfio_user_device_feature_mig_state st;
+	struct reply r = { };
+	int ret;
+
+	ret = t_feature(fd, VFIO_USER_DEVICE_FEATURE_GET |
+			VFIO_USER_DEVICE_FEATURE_MIG_DEVICE_STATE,
+			sizeof(struct vfio_user_device_feature) + sizeof(st),
+			NULL, 0, &r);
+	if (!ret && r.len != sizeof(struct vfio_user_device_feature) +
+			     sizeof(st))
+		ret = -EPROTO;
+	if (!ret) {
+		memcpy(&st, r.data + sizeof(struct vfio_user_device_feature),
+		       sizeof(st));
+		*state = st.device_state;
+	}
+	t_reply_free(&r);
+	return ret;
 }

@@ -14,47 +14,10 @@
 
 #include "test.h"
 
-#define TEST(n) static const char *__t_name = n
-
 static const char *const mig_args[] = { "--migration", NULL };
 
-struct feat_state {
-	struct vfio_user_device_feature f;
-	struct vfio_user_device_feature_mig_state st;
-} __attribute__((packed));
-
-static int mig_set(int fd, uint32_t state)
-{
-	struct feat_state req = {
-		.f.argsz = sizeof(req),
-		.f.flags = VFIO_USER_DEVICE_FEATURE_SET |
-			   VFIO_USER_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		.st.device_state = state,
-	};
-
-	return t_call(fd, VFIO_USER_DEVICE_FEATURE, &req, sizeof(req), NULL, 0,
-		      NULL);
-}
-
-static int mig_get(int fd, uint32_t *state)
-{
-	struct vfio_user_device_feature req = {
-		.argsz = sizeof(struct feat_state),
-		.flags = VFIO_USER_DEVICE_FEATURE_GET |
-			 VFIO_USER_DEVICE_FEATURE_MIG_DEVICE_STATE,
-	};
-	struct reply r = { };
-	int ret;
-
-	ret = t_call(fd, VFIO_USER_DEVICE_FEATURE, &req, sizeof(req), NULL, 0,
-		     &r);
-	if (!ret && r.len != sizeof(struct feat_state))
-		ret = -EPROTO;
-	if (!ret)
-		*state = ((struct feat_state *)r.data)->st.device_state;
-	t_reply_free(&r);
-	return ret;
-}
+#define MIG_GET	(VFIO_USER_DEVICE_FEATURE_GET | \
+		 VFIO_USER_DEVICE_FEATURE_MIGRATION)
 
 /* Reads the whole stream; returns its length or -errno. */
 static long mig_read_all(int fd, uint8_t *buf, size_t max, uint32_t chunk)
@@ -113,51 +76,44 @@ static int mig_write_all(int fd, const uint8_t *buf, size_t len,
 static void test_mig_feature(void)
 {
 	TEST("mig-feature");
-	struct vfio_user_device_feature f = {
-		.argsz = 16, .flags = VFIO_USER_DEVICE_FEATURE_GET |
-				      VFIO_USER_DEVICE_FEATURE_MIGRATION,
-	};
 	struct reply r = { };
 	struct srv s;
 	uint32_t st;
-	int fd = -1, ret;
+	int fd, ret;
 
-	CHECK(!srv_start(&s, mig_args), "server start");
-	fd = t_connect_negotiated(&s, NULL);
-	CHECK(fd >= 0, "connect");
-	ret = t_call(fd, VFIO_USER_DEVICE_FEATURE, &f, sizeof(f), NULL, 0, &r);
+	fd = t_start(&s, mig_args, true);
+	CHECK(fd >= 0, "server start and connect");
+	ret = t_feature(fd, MIG_GET, 16, NULL, 0, &r);
 	CHECK(!ret && r.len == 16 &&
 	      *(uint64_t *)(r.data + 8) == VFIO_USER_MIGRATION_STOP_COPY,
 	      "GET MIGRATION: %d len %u", ret, r.len);
-	CHECK(!mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_RUNNING,
+	CHECK(!t_mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_RUNNING,
 	      "initial state");
 	/* Every arc, and the two-step walks. */
-	CHECK(!mig_set(fd, VFIO_USER_DEVICE_STATE_STOP), "RUNNING->STOP");
-	CHECK(!mig_set(fd, VFIO_USER_DEVICE_STATE_STOP_COPY), "STOP->STOP_COPY");
-	CHECK(mig_set(fd, VFIO_USER_DEVICE_STATE_RUNNING_P2P) == -EINVAL,
+	CHECK(!t_mig_set(fd, VFIO_USER_DEVICE_STATE_STOP), "RUNNING->STOP");
+	CHECK(!t_mig_set(fd, VFIO_USER_DEVICE_STATE_STOP_COPY), "STOP->STOP_COPY");
+	CHECK(t_mig_set(fd, VFIO_USER_DEVICE_STATE_RUNNING_P2P) == -EINVAL,
 	      "P2P refused");
-	CHECK(mig_set(fd, VFIO_USER_DEVICE_STATE_PRE_COPY) == -EINVAL,
+	CHECK(t_mig_set(fd, VFIO_USER_DEVICE_STATE_PRE_COPY) == -EINVAL,
 	      "PRE_COPY refused");
-	CHECK(mig_set(fd, VFIO_USER_DEVICE_STATE_RESUMING) == 0,
+	CHECK(t_mig_set(fd, VFIO_USER_DEVICE_STATE_RESUMING) == 0,
 	      "STOP_COPY->STOP->RESUMING");
-	CHECK(!mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_RESUMING,
+	CHECK(!t_mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_RESUMING,
 	      "RESUMING");
-	CHECK(mig_set(fd, VFIO_USER_DEVICE_STATE_STOP) == -EINVAL,
+	CHECK(t_mig_set(fd, VFIO_USER_DEVICE_STATE_STOP) == -EINVAL,
 	      "RESUMING->STOP with an empty stream refused");
-	CHECK(!mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_ERROR,
+	CHECK(!t_mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_ERROR,
 	      "a failed load leaves ERROR");
-	CHECK(mig_set(fd, VFIO_USER_DEVICE_STATE_RUNNING) == -EINVAL,
+	CHECK(t_mig_set(fd, VFIO_USER_DEVICE_STATE_RUNNING) == -EINVAL,
 	      "no arc out of ERROR");
 	CHECK(!t_call(fd, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0, NULL),
 	      "DEVICE_RESET in ERROR");
-	CHECK(!mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_RUNNING,
+	CHECK(!t_mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_RUNNING,
 	      "RUNNING after the reset");
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0)
-		close(fd);
-	srv_stop(&s);
+	t_end(&s, fd);
 }
 
 static void test_mig_stopped(void)
@@ -165,11 +121,10 @@ static void test_mig_stopped(void)
 	TEST("mig-refused-while-stopped");
 	struct srv s;
 	uint32_t v;
-	int fd = -1, efd = -1, ret;
+	int fd, efd = -1, ret;
 
-	CHECK(!srv_start(&s, mig_args), "server start");
-	fd = t_connect_negotiated(&s, NULL);
-	CHECK(fd >= 0, "connect");
+	fd = t_start(&s, mig_args, true);
+	CHECK(fd >= 0, "server start and connect");
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	CHECK(efd >= 0, "eventfd");
 	CHECK(!t_dma_map(fd, VFIO_USER_F_DMA_REGION_READ |
@@ -179,7 +134,7 @@ static void test_mig_stopped(void)
 			  VFIO_USER_IRQ_SET_ACTION_TRIGGER,
 			  VFIO_USER_PCI_MSIX_IRQ_INDEX, 0, 1, NULL, 0, &efd, 1),
 	      "MSI-X 0 eventfd");
-	CHECK(!mig_set(fd, VFIO_USER_DEVICE_STATE_STOP), "STOP");
+	CHECK(!t_mig_set(fd, VFIO_USER_DEVICE_STATE_STOP), "STOP");
 	ret = t_set_irqs(fd, VFIO_USER_IRQ_SET_DATA_NONE |
 			 VFIO_USER_IRQ_SET_ACTION_TRIGGER,
 			 VFIO_USER_PCI_MSIX_IRQ_INDEX, 0, 0, NULL, 0, NULL, 0);
@@ -198,7 +153,7 @@ static void test_mig_stopped(void)
 		      VUB_SAMPLE_IRQ_MSIX << 16), "doorbell");
 	usleep(50000);
 	CHECK(t_efd_read(efd) == 0, "no interrupt while stopped");
-	CHECK(!mig_set(fd, VFIO_USER_DEVICE_STATE_RUNNING), "RUNNING");
+	CHECK(!t_mig_set(fd, VFIO_USER_DEVICE_STATE_RUNNING), "RUNNING");
 	CHECK(t_efd_read(efd) == 1, "held interrupt fired on RUNNING");
 	ret = t_call(fd, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0, NULL);
 	CHECK(!ret, "DEVICE_RESET while running: %d", ret);
@@ -206,9 +161,7 @@ static void test_mig_stopped(void)
 out:
 	if (efd >= 0)
 		close(efd);
-	if (fd >= 0)
-		close(fd);
-	srv_stop(&s);
+	t_end(&s, fd);
 }
 
 static void fill(uint8_t *p, size_t len, unsigned int seed)
@@ -224,45 +177,43 @@ static void test_mig_roundtrip(void)
 	TEST("mig-save-restore");
 	size_t max = 4 << 20;
 	uint8_t *stream = malloc(max), *pat = malloc(8192), *chk = malloc(8192);
-	struct srv a = { .pid = 0 }, b = { .pid = 0 };
+	struct srv a, b;
 	int fa = -1, fb = -1;
 	long len = -1;
 	uint32_t st;
 	uint64_t v64;
 
 	CHECK(stream && pat && chk, "malloc");
-	CHECK(!srv_start(&a, mig_args), "server a");
-	CHECK(!srv_start(&b, mig_args), "server b");
-	fa = t_connect_negotiated(&a, NULL);
-	fb = t_connect_negotiated(&b, NULL);
-	CHECK(fa >= 0 && fb >= 0, "connect");
+	fa = t_start(&a, mig_args, true);
+	fb = t_start(&b, mig_args, true);
+	CHECK(fa >= 0 && fb >= 0, "servers start and connect");
 	fill(pat, 8192, 3);
 	CHECK(!t_wr32(fa, 0, VUB_SAMPLE_REG_SCRATCH, 0xc0ffee), "scratch");
 	CHECK(!t_wr64(fa, 0, VUB_SAMPLE_REG_SCRATCH64, 0x1122334455667788ULL),
 	      "scratch64");
 	CHECK(!t_region_write(fa, 2, 0x80000 - 4096, pat, 8192), "bar2");
-	CHECK(!mig_set(fa, VFIO_USER_DEVICE_STATE_STOP_COPY),
+	CHECK(!t_mig_set(fa, VFIO_USER_DEVICE_STATE_STOP_COPY),
 	      "RUNNING->STOP->STOP_COPY");
 	len = mig_read_all(fa, stream, max, 65536);
 	CHECK(len > VUB_SAMPLE_BAR2_SIZE, "stream: %ld", len);
 	CHECK(mig_read_all(fa, stream + len, max - len, 4096) == 0,
 	      "end of stream stays at the end");
-	CHECK(!mig_set(fa, VFIO_USER_DEVICE_STATE_RUNNING), "a back to RUNNING");
+	CHECK(!t_mig_set(fa, VFIO_USER_DEVICE_STATE_RUNNING), "a back to RUNNING");
 
-	CHECK(!mig_set(fb, VFIO_USER_DEVICE_STATE_RESUMING), "b RESUMING");
+	CHECK(!t_mig_set(fb, VFIO_USER_DEVICE_STATE_RESUMING), "b RESUMING");
 	/* A corrupted stream is refused and the state stays RESUMING. */
 	stream[100] ^= 1;
 	CHECK(!mig_write_all(fb, stream, len, 100000), "write corrupted");
-	CHECK(mig_set(fb, VFIO_USER_DEVICE_STATE_STOP) == -EINVAL,
+	CHECK(t_mig_set(fb, VFIO_USER_DEVICE_STATE_STOP) == -EINVAL,
 	      "corrupted stream refused");
-	CHECK(!mig_get(fb, &st) && st == VFIO_USER_DEVICE_STATE_ERROR,
+	CHECK(!t_mig_get(fb, &st) && st == VFIO_USER_DEVICE_STATE_ERROR,
 	      "ERROR after a refused stream");
 	CHECK(!t_call(fb, VFIO_USER_DEVICE_RESET, NULL, 0, NULL, 0, NULL),
 	      "reset out of ERROR");
 	stream[100] ^= 1;
-	CHECK(!mig_set(fb, VFIO_USER_DEVICE_STATE_RESUMING), "RESUMING again");
+	CHECK(!t_mig_set(fb, VFIO_USER_DEVICE_STATE_RESUMING), "RESUMING again");
 	CHECK(!mig_write_all(fb, stream, len, 100000), "write");
-	CHECK(!mig_set(fb, VFIO_USER_DEVICE_STATE_RUNNING),
+	CHECK(!t_mig_set(fb, VFIO_USER_DEVICE_STATE_RUNNING),
 	      "RESUMING->STOP->RUNNING");
 	CHECK(t_bar0(fb, VUB_SAMPLE_REG_SCRATCH) == 0xc0ffee, "scratch moved");
 	CHECK(!t_rd64(fb, 0, VUB_SAMPLE_REG_SCRATCH64, &v64) &&
@@ -271,14 +222,8 @@ static void test_mig_roundtrip(void)
 	      !memcmp(chk, pat, 8192), "BAR2 moved");
 	t_pass(__t_name);
 out:
-	if (fa >= 0)
-		close(fa);
-	if (fb >= 0)
-		close(fb);
-	if (a.pid)
-		srv_stop(&a);
-	if (b.pid)
-		srv_stop(&b);
+	t_end(&a, fa);
+	t_end(&b, fb);
 	free(stream);
 	free(pat);
 	free(chk);
@@ -287,28 +232,20 @@ out:
 static void test_mig_absent(void)
 {
 	TEST("mig-absent-without-option");
-	struct vfio_user_device_feature f = {
-		.argsz = 16, .flags = VFIO_USER_DEVICE_FEATURE_GET |
-				      VFIO_USER_DEVICE_FEATURE_MIGRATION,
-	};
 	struct vfio_user_mig_data d = { .argsz = 8, .size = 0 };
 	struct srv s;
-	int fd = -1, ret;
+	int fd, ret;
 
-	CHECK(!srv_start(&s, NULL), "server start");
-	fd = t_connect_negotiated(&s, NULL);
-	CHECK(fd >= 0, "connect");
-	ret = t_call(fd, VFIO_USER_DEVICE_FEATURE, &f, sizeof(f), NULL, 0,
-		     NULL);
+	fd = t_start(&s, NULL, true);
+	CHECK(fd >= 0, "server start and connect");
+	ret = t_feature(fd, MIG_GET, 16, NULL, 0, NULL);
 	CHECK(ret == -ENOTSUP, "GET MIGRATION: %d", ret);
 	ret = t_call(fd, VFIO_USER_MIG_DATA_WRITE, &d, sizeof(d), NULL, 0,
 		     NULL);
 	CHECK(ret == -EINVAL, "MIG_DATA_WRITE: %d", ret);
 	t_pass(__t_name);
 out:
-	if (fd >= 0)
-		close(fd);
-	srv_stop(&s);
+	t_end(&s, fd);
 }
 
 static void test_mig_faults(void)
@@ -323,16 +260,15 @@ static void test_mig_faults(void)
 	struct vfio_user_mig_data *o;
 	struct srv s;
 	uint32_t st;
-	int fd = -1, ret;
+	int fd, ret;
 
-	CHECK(!srv_start(&s, args), "server start");
-	fd = t_connect_negotiated(&s, NULL);
-	CHECK(fd >= 0, "connect");
-	ret = mig_set(fd, VFIO_USER_DEVICE_STATE_STOP);
+	fd = t_start(&s, args, true);
+	CHECK(fd >= 0, "server start and connect");
+	ret = t_mig_set(fd, VFIO_USER_DEVICE_STATE_STOP);
 	CHECK(ret == -EIO, "mig-refuse: %d", ret);
-	CHECK(!mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_RUNNING,
+	CHECK(!t_mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_RUNNING,
 	      "state unchanged");
-	CHECK(!mig_set(fd, VFIO_USER_DEVICE_STATE_STOP_COPY), "STOP_COPY");
+	CHECK(!t_mig_set(fd, VFIO_USER_DEVICE_STATE_STOP_COPY), "STOP_COPY");
 	ret = t_call(fd, VFIO_USER_MIG_DATA_READ, &req, sizeof(req), NULL, 0,
 		     &r);
 	o = (void *)r.data;
@@ -347,9 +283,55 @@ static void test_mig_faults(void)
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);
-	if (fd >= 0)
-		close(fd);
-	srv_stop(&s);
+	t_end(&s, fd);
+}
+
+/*
+ * --mig-pad-reads: a short read (the stream's tail, the end) is padded
+ * with zeros to the requested size, argsz and size name the data.
+ */
+static void test_mig_pad_reads(void)
+{
+	TEST("mig-pad-reads");
+	static const char *const args[] = {
+		"--migration", "--mig-pad-reads", NULL,
+	};
+	const uint32_t chunk = 300000;
+	struct vfio_user_mig_data req = { .argsz = 8 + chunk, .size = chunk };
+	struct vfio_user_mig_data *o;
+	struct reply r = { };
+	struct srv s;
+	uint32_t i;
+	int fd, ret;
+
+	fd = t_start(&s, args, true);
+	CHECK(fd >= 0, "server start and connect");
+	CHECK(!t_mig_set(fd, VFIO_USER_DEVICE_STATE_STOP_COPY), "STOP_COPY");
+	/* Full reads up to the stream's tail. */
+	for (i = 0; i < 8; i++) {
+		ret = t_call(fd, VFIO_USER_MIG_DATA_READ, &req, sizeof(req),
+			     NULL, 0, &r);
+		o = (void *)r.data;
+		CHECK(!ret && r.len == 8 + chunk && o->argsz == 8 + o->size,
+		      "read %u: %d len %u size %u argsz %u", i, ret, r.len,
+		      o->size, o->argsz);
+		if (o->size < chunk)
+			break;
+		t_reply_free(&r);
+	}
+	CHECK(i < 8 && o->size, "no short tail (%u reads)", i);
+	for (i = 8 + o->size; i < r.len; i++)
+		CHECK(!r.data[i], "padding byte %u: %#x", i, r.data[i]);
+	t_reply_free(&r);
+	ret = t_call(fd, VFIO_USER_MIG_DATA_READ, &req, sizeof(req), NULL, 0,
+		     &r);
+	o = (void *)r.data;
+	CHECK(!ret && r.len == 8 + chunk && o->size == 0 && o->argsz == 8,
+	      "end: %d len %u size %u", ret, r.len, o->size);
+	t_pass(__t_name);
+out:
+	t_reply_free(&r);
+	t_end(&s, fd);
 }
 
 void run_mig_tests(void)
@@ -359,4 +341,5 @@ void run_mig_tests(void)
 	test_mig_stopped();
 	test_mig_roundtrip();
 	test_mig_faults();
+	test_mig_pad_reads();
 }

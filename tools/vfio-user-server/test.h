@@ -59,6 +59,9 @@ void t_fail(const char *name, const char *fmt, ...)
 int t_failures(void);
 int t_total(void);
 
+/* Names the test for CHECK() and t_pass(__t_name): first in a function. */
+#define TEST(n) static const char *__t_name = n
+
 #define CHECK(cond, ...) do {						\
 	if (!(cond)) {							\
 		t_fail(__t_name, __VA_ARGS__);				\
@@ -71,6 +74,14 @@ int srv_start(struct srv *s, const char *const *args);
 int srv_stop(struct srv *s);		/* SIGTERM; returns exit status */
 bool srv_exited(struct srv *s, int timeout_ms);
 int cli_connect(struct srv *s);
+/*
+ * Start a server with @args (NULL-terminated, may be NULL) and connect,
+ * negotiating VERSION if @negotiate; the connected fd, or -1 with the
+ * server stopped again.  t_end() closes the fd and stops the server
+ * (nothing if @fd < 0: t_start() failed and cleaned up).
+ */
+int t_start(struct srv *s, const char *const *args, bool negotiate);
+void t_end(struct srv *s, int fd);
 
 /* Messages. */
 int t_send(int fd, uint16_t id, uint16_t cmd, uint32_t flags,
@@ -103,6 +114,15 @@ int t_dma_map(int fd, uint32_t flags, uint64_t iova, uint64_t size,
 	      uint64_t offset, int mfd);
 int t_dma_unmap(int fd, uint32_t flags, uint64_t iova, uint64_t size);
 uint64_t t_efd_read(int efd);		/* non-blocking: 0 if not signalled */
+/*
+ * DEVICE_FEATURE with @flags and @dlen bytes of @data after the header
+ * (argsz: header + @dlen, or @argsz if not 0); as t_call().
+ */
+int t_feature(int fd, uint32_t flags, uint32_t argsz, const void *data,
+	      uint32_t dlen, struct reply *r);
+/* MIG_DEVICE_STATE SET / GET (GET checks the reply's length). */
+int t_mig_set(int fd, uint32_t state);
+int t_mig_get(int fd, uint32_t *state);
 
 /* test-faults.c */
 void run_fault_tests(void);

@@ -4,7 +4,8 @@
 # debug-kernel.sh [--kroot|--image|--kdir]: build (once) the x86_64 debug
 # kernel for the VM tests -- KASAN, lockdep, debug objects, kmemleak,
 # KUnit, tracepoints -- from Debian's linux-source-6.1 with the config
-# fragment tools/vm/debug-kernel.config, and print where it is:
+# fragment tools/vm/debug-kernel.config and the patches in
+# tools/vm/debug-kernel-patches/, and print where it is:
 #
 #   line 1  KROOT  modroot with boot/vmlinuz-KVER and lib/modules/KVER
 #               (for tools/vm/vmrun.sh -k KROOT)
@@ -17,7 +18,7 @@
 # The build lives in ${XDG_CACHE_HOME:-~/.cache}/vfio-user/
 # kdebug-<linux-source-6.1 version>/ (kernel build dirs are not
 # relocatable, so the path is fixed); .vub-built there holds the md5 of
-# the fragment it was built with.  When the fragment changes, the same
+# the fragment and patches it was built with.  When the fragment changes, the same
 # directory is reconfigured and rebuilt incrementally (kbuild recompiles
 # only what the changed options affect: minutes, not a cold build).  The source tree is the one tools/kunit/run.sh keeps in
 # the cache (linux-source-6.1, extracted here too if missing); the build
@@ -41,7 +42,8 @@ pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) || {
 	echo "debug-kernel: linux-source-6.1 is not installed (make deps)" >&2
 	exit 1
 }
-fmd5=$(md5sum < "$frag" | cut -c1-8)
+patches=$here/debug-kernel-patches
+fmd5=$(cat "$frag" "$patches"/*.patch | md5sum | cut -c1-8)
 dir=$cache/kdebug-$pkgver
 kroot=$dir/modroot
 image=$dir/arch/x86/boot/bzImage
@@ -100,6 +102,18 @@ if grep -q vfio_user "$src/drivers/Makefile" "$src/drivers/Kconfig"; then
 	say "the source tree $src carries a vfio_user overlay; remove it"
 	exit 1
 fi
+
+# Fixes of kernel bugs the tests would otherwise trip over (each patch
+# says why).  Applied to the shared tree: only drivers KUnit's UML build
+# does not compile are touched.  Idempotent: a patch that reverses
+# cleanly is in already.
+for p in "$patches"/*.patch; do
+	if patch -d "$src" -p1 -R -s -f --dry-run < "$p" >/dev/null 2>&1; then
+		continue
+	fi
+	say "applying $(basename "$p")"
+	patch -d "$src" -p1 -s -f < "$p" >&2 || { say "$p does not apply"; exit 1; }
+done
 
 if [ -e "$dir/.config" ]; then
 	say "fragment changed: reconfiguring $dir, incremental build (log: $dir/build.log)"

@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "vfio-open.h"
 #include "vub_sample.h"
 
 #define REGION_OFF(i)	((uint64_t)(i) << 40)
@@ -50,8 +51,7 @@
 static const char *dev_name;
 static unsigned long iommu_type = VFIO_TYPE1v2_IOMMU;
 static const char *dev_path;	/* DEVICE given as a sysfs path */
-static char group_path[PATH_MAX];
-static int container_fd = -1, group_fd = -1, dev_fd = -1;
+static struct vfio_open vo = { .container = -1, .group = -1, .device = -1 };
 static int failures;
 static bool quiet;
 
@@ -99,22 +99,22 @@ static double now(void)
 
 static int rd32(unsigned int region, uint64_t off, uint32_t *v)
 {
-	return pread(dev_fd, v, 4, REGION_OFF(region) + off) == 4 ? 0 : -1;
+	return pread(vo.device, v, 4, REGION_OFF(region) + off) == 4 ? 0 : -1;
 }
 
 static int wr32(unsigned int region, uint64_t off, uint32_t v)
 {
-	return pwrite(dev_fd, &v, 4, REGION_OFF(region) + off) == 4 ? 0 : -1;
+	return pwrite(vo.device, &v, 4, REGION_OFF(region) + off) == 4 ? 0 : -1;
 }
 
 static int rd64(unsigned int region, uint64_t off, uint64_t *v)
 {
-	return pread(dev_fd, v, 8, REGION_OFF(region) + off) == 8 ? 0 : -1;
+	return pread(vo.device, v, 8, REGION_OFF(region) + off) == 8 ? 0 : -1;
 }
 
 static int wr64(unsigned int region, uint64_t off, uint64_t v)
 {
-	return pwrite(dev_fd, &v, 8, REGION_OFF(region) + off) == 8 ? 0 : -1;
+	return pwrite(vo.device, &v, 8, REGION_OFF(region) + off) == 8 ? 0 : -1;
 }
 
 /* A BAR0 register, or ~0 on error. */
@@ -130,7 +130,7 @@ static int full_pread(void *buf, size_t len, uint64_t off)
 	ssize_t n;
 
 	while (len) {
-		n = pread(dev_fd, buf, len, off);
+		n = pread(vo.device, buf, len, off);
 		if (n <= 0)
 			return -1;
 		buf = (char *)buf + n;
@@ -145,7 +145,7 @@ static int full_pwrite(const void *buf, size_t len, uint64_t off)
 	ssize_t n;
 
 	while (len) {
-		n = pwrite(dev_fd, buf, len, off);
+		n = pwrite(vo.device, buf, len, off);
 		if (n <= 0)
 			return -1;
 		buf = (const char *)buf + n;
@@ -155,68 +155,14 @@ static int full_pwrite(const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-static int open_group(void)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	/* A name on the vfio-user bus, or a device's sysfs path (an mdev). */
-	if (dev_path)
-		snprintf(path, sizeof(path), "%s/iommu_group", dev_path);
-	else
-		snprintf(path, sizeof(path),
-			 "/sys/bus/vfio-user/devices/%s/iommu_group", dev_name);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = '\0';
-	snprintf(group_path, sizeof(group_path), "/dev/vfio/%s",
-		 strrchr(link, '/') + 1);
-	return open(group_path, O_RDWR);
-}
-
 static int open_device(const char **why)
 {
-	struct vfio_group_status st = { .argsz = sizeof(st) };
-
-	*why = "/dev/vfio/vfio";
-	container_fd = open("/dev/vfio/vfio", O_RDWR);
-	if (container_fd < 0)
-		return -1;
-	*why = "VFIO_GET_API_VERSION";
-	if (ioctl(container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-		return -1;
-	*why = "VFIO_CHECK_EXTENSION(TYPE1v2)";
-	if (ioctl(container_fd, VFIO_CHECK_EXTENSION, iommu_type) <= 0)
-		return -1;
-	*why = "group open";
-	group_fd = open_group();
-	if (group_fd < 0)
-		return -1;
-	*why = "group not viable";
-	if (ioctl(group_fd, VFIO_GROUP_GET_STATUS, &st) ||
-	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
-		return -1;
-	*why = "VFIO_GROUP_SET_CONTAINER";
-	if (ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd))
-		return -1;
-	*why = "VFIO_SET_IOMMU";
-	if (ioctl(container_fd, VFIO_SET_IOMMU, iommu_type))
-		return -1;
-	*why = "VFIO_GROUP_GET_DEVICE_FD";
-	dev_fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, dev_name);
-	return dev_fd < 0 ? -1 : 0;
+	return vfio_open(&vo, dev_path, dev_name, iommu_type, why);
 }
 
 static void close_device(void)
 {
-	if (dev_fd >= 0)
-		close(dev_fd);
-	if (group_fd >= 0)
-		close(group_fd);
-	if (container_fd >= 0)
-		close(container_fd);
-	dev_fd = group_fd = container_fd = -1;
+	vfio_close(&vo);
 }
 
 /* ---- info ----------------------------------------------------------- */
@@ -225,7 +171,7 @@ static void test_info(void)
 {
 	struct vfio_device_info di = { .argsz = sizeof(di) };
 
-	if (ioctl(dev_fd, VFIO_DEVICE_GET_INFO, &di))
+	if (ioctl(vo.device, VFIO_DEVICE_GET_INFO, &di))
 		return fail("info", "VFIO_DEVICE_GET_INFO: %m");
 	if (!(di.flags & VFIO_DEVICE_FLAGS_PCI) ||
 	    !(di.flags & VFIO_DEVICE_FLAGS_RESET))
@@ -235,7 +181,7 @@ static void test_info(void)
 		return fail("info", "%u regions, %u irqs", di.num_regions,
 			    di.num_irqs);
 	di.argsz = offsetof(struct vfio_device_info, num_irqs);
-	if (ioctl(dev_fd, VFIO_DEVICE_GET_INFO, &di) == 0 || errno != EINVAL)
+	if (ioctl(vo.device, VFIO_DEVICE_GET_INFO, &di) == 0 || errno != EINVAL)
 		return fail("info", "short argsz accepted");
 	info("info: flags %#x, %u regions, %u irqs\n", di.flags,
 	     di.num_regions, di.num_irqs);
@@ -247,7 +193,7 @@ static int region_info(unsigned int index, struct vfio_region_info *ri)
 	memset(ri, 0, sizeof(*ri));
 	ri->argsz = sizeof(*ri);
 	ri->index = index;
-	return ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, ri);
+	return ioctl(vo.device, VFIO_DEVICE_GET_REGION_INFO, ri);
 }
 
 static void test_regions(void)
@@ -297,7 +243,7 @@ static void test_regions(void)
 	full = calloc(1, need);
 	full->argsz = need;
 	full->index = BAR2;
-	if (ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, full)) {
+	if (ioctl(vo.device, VFIO_DEVICE_GET_REGION_INFO, full)) {
 		free(full);
 		return fail("region-caps", "full argsz: %m");
 	}
@@ -336,7 +282,7 @@ static void test_irqs(void)
 
 	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
 		ii = (struct vfio_irq_info){ .argsz = sizeof(ii), .index = i };
-		if (ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii))
+		if (ioctl(vo.device, VFIO_DEVICE_GET_IRQ_INFO, &ii))
 			return fail("irqs", "index %u: %m", i);
 		if (ii.count != want[i] || !(ii.flags & VFIO_IRQ_INFO_EVENTFD))
 			return fail("irqs", "index %u count %u flags %#x", i,
@@ -365,8 +311,8 @@ static void test_config(void)
 			    cfg[1], cfg[0], cfg[3], cfg[2], cfg[8]);
 	/* Command register: memory space + bus master, read back. */
 	cmd = 0x0006;
-	if (pwrite(dev_fd, &cmd, 2, REGION_OFF(CFG) + 4) != 2 ||
-	    pread(dev_fd, &cmd2, 2, REGION_OFF(CFG) + 4) != 2)
+	if (pwrite(vo.device, &cmd, 2, REGION_OFF(CFG) + 4) != 2 ||
+	    pread(vo.device, &cmd2, 2, REGION_OFF(CFG) + 4) != 2)
 		return fail("config", "command register: %m");
 	if ((cmd2 & 0x6) != 0x6)
 		return fail("config", "command %#x after writing %#x", cmd2,
@@ -450,7 +396,7 @@ static void test_mmap(void)
 	size_t len = VUB_SAMPLE_BAR2_MMAP_SIZE;
 	uint8_t *m, *buf = malloc(len);
 
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd,
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, vo.device,
 		 REGION_OFF(BAR2) + VUB_SAMPLE_BAR2_MMAP_OFFSET);
 	if (m == MAP_FAILED) {
 		free(buf);
@@ -504,39 +450,39 @@ static void test_negative(void)
 	long r;
 
 	expect_errno("negative", "read of region 20",
-		     pread(dev_fd, &v, 4, REGION_OFF(20)), EINVAL, &bad);
+		     pread(vo.device, &v, 4, REGION_OFF(20)), EINVAL, &bad);
 	expect_errno("negative", "read of absent BAR1",
-		     pread(dev_fd, &v, 4, REGION_OFF(1)), EINVAL, &bad);
+		     pread(vo.device, &v, 4, REGION_OFF(1)), EINVAL, &bad);
 	expect_errno("negative", "read past BAR0",
-		     pread(dev_fd, &v, 4, REGION_OFF(BAR0) +
+		     pread(vo.device, &v, 4, REGION_OFF(BAR0) +
 			   VUB_SAMPLE_BAR0_SIZE), EINVAL, &bad);
 	expect_errno("negative", "write past config",
-		     pwrite(dev_fd, &v, 4, REGION_OFF(CFG) + 0x1000), EINVAL,
+		     pwrite(vo.device, &v, 4, REGION_OFF(CFG) + 0x1000), EINVAL,
 		     &bad);
-	r = pread(dev_fd, &v, 4, REGION_OFF(CFG) + VUB_SAMPLE_CONFIG_SIZE - 2);
+	r = pread(vo.device, &v, 4, REGION_OFF(CFG) + VUB_SAMPLE_CONFIG_SIZE - 2);
 	if (r != 2) {
 		fail("negative", "read across config end returned %ld", r);
 		bad++;
 	}
 
-	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd,
+	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vo.device,
 		 REGION_OFF(BAR2) + VUB_SAMPLE_BAR2_MMAP_SIZE);
 	expect_errno("negative", "mmap of BAR2's trapped part",
 		     m == MAP_FAILED ? -1 : 0, EINVAL, &bad);
 	if (m != MAP_FAILED)
 		munmap(m, 4096);
 	m = mmap(NULL, VUB_SAMPLE_BAR2_MMAP_SIZE + 4096, PROT_READ,
-		 MAP_SHARED, dev_fd, REGION_OFF(BAR2));
+		 MAP_SHARED, vo.device, REGION_OFF(BAR2));
 	expect_errno("negative", "mmap across the sparse area end",
 		     m == MAP_FAILED ? -1 : 0, EINVAL, &bad);
 	if (m != MAP_FAILED)
 		munmap(m, VUB_SAMPLE_BAR2_MMAP_SIZE + 4096);
-	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, dev_fd, REGION_OFF(BAR0));
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, vo.device, REGION_OFF(BAR0));
 	expect_errno("negative", "mmap of BAR0", m == MAP_FAILED ? -1 : 0,
 		     EINVAL, &bad);
 	if (m != MAP_FAILED)
 		munmap(m, 4096);
-	m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, dev_fd, REGION_OFF(BAR2));
+	m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, vo.device, REGION_OFF(BAR2));
 	expect_errno("negative", "MAP_PRIVATE mmap", m == MAP_FAILED ? -1 : 0,
 		     EINVAL, &bad);
 	if (m != MAP_FAILED)
@@ -545,20 +491,20 @@ static void test_negative(void)
 	region_info(BAR0, &ri);
 	ri.argsz = 16;
 	expect_errno("negative", "region info argsz 16",
-		     ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL,
+		     ioctl(vo.device, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL,
 		     &bad);
 	region_info(0, &ri);
 	ri.index = 99;
 	expect_errno("negative", "region info index 99",
-		     ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL,
+		     ioctl(vo.device, VFIO_DEVICE_GET_REGION_INFO, &ri), EINVAL,
 		     &bad);
 	ii = (struct vfio_irq_info){ .argsz = sizeof(ii), .index = 99 };
 	expect_errno("negative", "irq info index 99",
-		     ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL,
+		     ioctl(vo.device, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL,
 		     &bad);
 	ii = (struct vfio_irq_info){ .argsz = 8, .index = 0 };
 	expect_errno("negative", "irq info argsz 8",
-		     ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL,
+		     ioctl(vo.device, VFIO_DEVICE_GET_IRQ_INFO, &ii), EINVAL,
 		     &bad);
 
 	memset(&set, 0, sizeof(set));
@@ -569,14 +515,14 @@ static void test_negative(void)
 	set.s.count = 1;
 	set.fd = -1;
 	expect_errno("negative", "SET_IRQS beyond the vectors",
-		     ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &set), EINVAL, &bad);
+		     ioctl(vo.device, VFIO_DEVICE_SET_IRQS, &set), EINVAL, &bad);
 	set.s.start = 0;
 	set.s.argsz = sizeof(set.s);
 	expect_errno("negative", "SET_IRQS argsz without the data",
-		     ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &set), EINVAL, &bad);
+		     ioctl(vo.device, VFIO_DEVICE_SET_IRQS, &set), EINVAL, &bad);
 	set.s.argsz = sizeof(set);
 	set.fd = 0;	/* stdin: not an eventfd */
-	r = ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &set);
+	r = ioctl(vo.device, VFIO_DEVICE_SET_IRQS, &set);
 	if (r == 0) {
 		fail("negative", "SET_IRQS accepted a non-eventfd fd");
 		bad++;
@@ -584,7 +530,7 @@ static void test_negative(void)
 	set.s.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER |
 		      VFIO_IRQ_SET_ACTION_MASK;
 	expect_errno("negative", "SET_IRQS with two actions",
-		     ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &set), EINVAL, &bad);
+		     ioctl(vo.device, VFIO_DEVICE_SET_IRQS, &set), EINVAL, &bad);
 	/* The device is still fine. */
 	if (reg(VUB_SAMPLE_REG_ID) != VUB_SAMPLE_ID_VALUE) {
 		fail("negative", "device unusable afterwards");
@@ -600,14 +546,14 @@ static void test_ebusy(void)
 	int st;
 
 	if (pid == 0) {
-		int fd = open(group_path, O_RDWR);
+		int fd = open(vo.group_path, O_RDWR);
 
 		_exit(fd < 0 && errno == EBUSY ? 0 : 1);
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid)
 		return fail("ebusy", "fork: %m");
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		return fail("ebusy", "second process opened %s", group_path);
+		return fail("ebusy", "second process opened %s", vo.group_path);
 	pass("ebusy");
 }
 
@@ -627,7 +573,7 @@ static int set_irqs(uint32_t flags, uint32_t index, uint32_t start,
 	s->count = count;
 	if (dlen)
 		memcpy(s->data, data, dlen);
-	ret = ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, s);
+	ret = ioctl(vo.device, VFIO_DEVICE_SET_IRQS, s);
 	free(s);
 	return ret;
 }
@@ -952,7 +898,7 @@ static void test_reset(void)
 
 	wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, 0x1234);
 	set_eventfds(VFIO_PCI_MSI_IRQ_INDEX, 0, 1, &efd);
-	if (ioctl(dev_fd, VFIO_DEVICE_RESET)) {
+	if (ioctl(vo.device, VFIO_DEVICE_RESET)) {
 		fail("reset", "VFIO_DEVICE_RESET: %m");
 		goto out;
 	}
@@ -1009,7 +955,7 @@ static int dma_map(void)
 		.size = DMA_BUF_SIZE,
 	};
 
-	return ioctl(container_fd, VFIO_IOMMU_MAP_DMA, &map);
+	return ioctl(vo.container, VFIO_IOMMU_MAP_DMA, &map);
 }
 
 static int dma_unmap(void)
@@ -1020,7 +966,7 @@ static int dma_unmap(void)
 		.size = DMA_BUF_SIZE,
 	};
 
-	return ioctl(container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+	return ioctl(vo.container, VFIO_IOMMU_UNMAP_DMA, &unmap);
 }
 
 /* Run the DMA engine; returns STATUS. */
@@ -1051,7 +997,7 @@ static int dma_setup(void)
 	}
 	if (!bar2_map) {
 		bar2_map = mmap(NULL, VUB_SAMPLE_BAR2_MMAP_SIZE,
-				PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd,
+				PROT_READ | PROT_WRITE, MAP_SHARED, vo.device,
 				REGION_OFF(BAR2));
 		if (bar2_map == MAP_FAILED) {
 			bar2_map = NULL;
@@ -1394,7 +1340,7 @@ static int map_at(void *mem, uint64_t iova, size_t size, uint32_t flags)
 		.vaddr = (uintptr_t)mem, .iova = iova, .size = size,
 	};
 
-	return ioctl(container_fd, VFIO_IOMMU_MAP_DMA, &map);
+	return ioctl(vo.container, VFIO_IOMMU_MAP_DMA, &map);
 }
 
 static int unmap_at(uint64_t iova, size_t size)
@@ -1403,7 +1349,7 @@ static int unmap_at(uint64_t iova, size_t size)
 		.argsz = sizeof(unmap), .iova = iova, .size = size,
 	};
 
-	return ioctl(container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+	return ioctl(vo.container, VFIO_IOMMU_UNMAP_DMA, &unmap);
 }
 
 static void *anon(size_t size)
@@ -2047,7 +1993,7 @@ static void op_irqs(void)
 static void op_reset(void)
 {
 	op_t0 = now();
-	op_result("reset", "", ioctl(dev_fd, VFIO_DEVICE_RESET) ? errno : 0);
+	op_result("reset", "", ioctl(vo.device, VFIO_DEVICE_RESET) ? errno : 0);
 }
 
 /* Close with an interrupt assigned: the close sends its de-assign. */
@@ -2418,7 +2364,7 @@ static void test_mmap_ro(void)
 	off_t off = REGION_OFF(BAR2) + VUB_SAMPLE_BAR2_MMAP_OFFSET;
 	uint8_t *m, *buf = malloc(len);
 
-	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd, off);
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, vo.device, off);
 	if (m != MAP_FAILED || (errno != EACCES && errno != EPERM)) {
 		fail("mmap-ro", "writable mmap: %s, want EACCES or EPERM",
 		     m == MAP_FAILED ? strerror(errno) : "mapped");
@@ -2426,7 +2372,7 @@ static void test_mmap_ro(void)
 			munmap(m, len);
 		goto out;
 	}
-	m = mmap(NULL, len, PROT_READ, MAP_SHARED, dev_fd, off);
+	m = mmap(NULL, len, PROT_READ, MAP_SHARED, vo.device, off);
 	if (m == MAP_FAILED) {
 		fail("mmap-ro", "read-only mmap: %m");
 		goto out;
@@ -2538,7 +2484,7 @@ static void test_reset_kill(void)
 		return fail("reset-kill", "setup: %m");
 	resetter = fork();
 	if (!resetter) {
-		ioctl(dev_fd, VFIO_DEVICE_RESET);
+		ioctl(vo.device, VFIO_DEVICE_RESET);
 		_exit(0);
 	}
 	sleep(1);		/* the reset is in the server now */
@@ -2644,7 +2590,7 @@ static void test_posted_burst(void)
 static void test_posted_error(void)
 {
 	uint16_t h = 0x1234;
-	ssize_t n = pwrite(dev_fd, &h, 2,
+	ssize_t n = pwrite(vo.device, &h, 2,
 			   REGION_OFF(BAR0) + VUB_SAMPLE_REG_SCRATCH);
 
 	if (sysfs_num("posted_writes") == 1 && n != 2)

@@ -20,6 +20,9 @@
  *   dma-stopped-direct  the same with dma=mmap: the server's mapping of
  *                  the consumer's memory is cut off while stopped
  *   dirty          VFIO_IOMMU_DIRTY_PAGES reports the DMA-written pages
+ *   dirty-direct   the same with dma=mmap: the pages pinned for the
+ *                  server's mapping (reported in every read) and those
+ *                  written by DMA_WRITE messages
  *   bar2-fill      write the pattern "save" uses into BAR2 (for QEMU)
  *   bar2-check     BAR2 holds that pattern
  */
@@ -37,6 +40,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "vfio-open.h"
 #include "vub_sample.h"
 
 #ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
@@ -48,6 +52,9 @@
 #define BAR2		(VFIO_PCI_BAR0_REGION_INDEX + 2)
 #define DMA_IOVA	0x100000000ULL
 #define DMA_SIZE	(1U << 20)
+/* dirty-direct: two 2 MiB chunks (the bridge pins a chunk per fault). */
+#define DMAW_SIZE	(4U << 20)
+#define DMAW_CHUNK	512U	/* pages */
 #define PG		4096U
 #define STREAM_MAX	(8U << 20)
 
@@ -58,7 +65,7 @@
 #define S_RESUMING	VFIO_DEVICE_STATE_RESUMING
 
 static const char *dev_name;
-static int container_fd = -1, group_fd = -1, dev_fd = -1;
+static struct vfio_open vo = { .container = -1, .group = -1, .device = -1 };
 static int failures;
 
 static void pass(const char *name)
@@ -88,48 +95,24 @@ fail(const char *name, const char *fmt, ...)
 	}						\
 } while (0)
 
-static int open_device(void)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	container_fd = open("/dev/vfio/vfio", O_RDWR);
-	if (container_fd < 0)
-		return -1;
-	snprintf(path, sizeof(path),
-		 "/sys/bus/vfio-user/devices/%s/iommu_group", dev_name);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -1;
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
-	group_fd = open(path, O_RDWR);
-	if (group_fd < 0 ||
-	    ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd) ||
-	    ioctl(container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return -1;
-	dev_fd = ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, dev_name);
-	return dev_fd < 0 ? -1 : 0;
-}
-
 static int rd32(unsigned int r, uint64_t off, uint32_t *v)
 {
-	return pread(dev_fd, v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
+	return pread(vo.device, v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
 }
 
 static int wr32(unsigned int r, uint64_t off, uint32_t v)
 {
-	return pwrite(dev_fd, &v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
+	return pwrite(vo.device, &v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
 }
 
 static int rd64(unsigned int r, uint64_t off, uint64_t *v)
 {
-	return pread(dev_fd, v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
+	return pread(vo.device, v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
 }
 
 static int wr64(unsigned int r, uint64_t off, uint64_t v)
 {
-	return pwrite(dev_fd, &v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
+	return pwrite(vo.device, &v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
 }
 
 static uint32_t reg(uint64_t off)
@@ -148,7 +131,7 @@ static int feature(uint32_t flags, void *data, size_t len)
 	} b = { .f.argsz = sizeof(b.f) + len, .f.flags = flags };
 
 	memcpy(&b.data, data, len);
-	if (ioctl(dev_fd, VFIO_DEVICE_FEATURE, &b))
+	if (ioctl(vo.device, VFIO_DEVICE_FEATURE, &b))
 		return -errno;
 	memcpy(data, &b.data, len);
 	return 0;
@@ -386,7 +369,7 @@ static void test_save(const char *file)
 	      !wr64(BAR0, VUB_SAMPLE_REG_DMA_ADDR, DMA_IOVA + PG) &&
 	      !wr32(BAR0, VUB_SAMPLE_REG_DMA_LEN, 3 * PG),
 	      "program BAR0: %m");
-	CHECK(pwrite(dev_fd, b2, B2_LEN, REGION_OFF(BAR2) + B2_OFF) == B2_LEN,
+	CHECK(pwrite(vo.device, b2, B2_LEN, REGION_OFF(BAR2) + B2_OFF) == B2_LEN,
 	      "program BAR2: %m");
 	fd = set_state(S_STOP_COPY);
 	CHECK(fd >= 0, "RUNNING -> STOP_COPY: %d", fd);
@@ -427,7 +410,7 @@ static void test_restore(const char *file)
 	close(in);
 	CHECK(len > 0, "read %s", file);
 	/* Registers as after a reset (BAR2 is not cleared by it). */
-	CHECK(!ioctl(dev_fd, VFIO_DEVICE_RESET), "reset: %m");
+	CHECK(!ioctl(vo.device, VFIO_DEVICE_RESET), "reset: %m");
 	CHECK(reg(VUB_SAMPLE_REG_SCRATCH) == 0, "scratch after reset");
 	fd = set_state(S_RESUMING);
 	CHECK(fd >= 0, "RUNNING -> RESUMING: %d", fd);
@@ -446,7 +429,7 @@ static void test_restore(const char *file)
 	      v64 == DMA_IOVA + PG && reg(VUB_SAMPLE_REG_DMA_LEN) == 3 * PG,
 	      "DMA engine registers");
 	pattern(b2, B2_LEN, 7);
-	CHECK(pread(dev_fd, got, B2_LEN, REGION_OFF(BAR2) + B2_OFF) == B2_LEN &&
+	CHECK(pread(vo.device, got, B2_LEN, REGION_OFF(BAR2) + B2_OFF) == B2_LEN &&
 	      !memcmp(got, b2, B2_LEN), "BAR2 contents");
 	pass(name);
 	free(b2);
@@ -473,15 +456,15 @@ static void test_stale_fd(void)
 	CHECK(read(fd2, buf, 1) < 0 && errno == EBADF, "read on resume fd");
 	CHECK(write(fd2, buf, sizeof(buf)) == sizeof(buf), "write: %m");
 	/* A partial stream aborts only through a reset. */
-	CHECK(!ioctl(dev_fd, VFIO_DEVICE_RESET), "reset: %m");
+	CHECK(!ioctl(vo.device, VFIO_DEVICE_RESET), "reset: %m");
 	CHECK(write(fd2, buf, sizeof(buf)) < 0 && errno == ENODEV,
 	      "write after reset: %m");
 	CHECK(get_state() == S_RUNNING, "RUNNING after reset");
 	fd3 = set_state(S_STOP_COPY);
 	CHECK(fd3 >= 0, "STOP_COPY again: %d", fd3);
 	/* Closing the device invalidates the file, which outlives it. */
-	close(dev_fd);
-	dev_fd = -1;
+	close(vo.device);
+	vo.device = -1;
 	CHECK(read(fd3, buf, sizeof(buf)) < 0 && errno == ENODEV,
 	      "read after close: %m");
 	close(fd);
@@ -506,7 +489,7 @@ static void test_reset(void)
 			fd = set_state(from[i]);
 			CHECK(fd >= 0, "-> %u: %d", from[i], fd);
 		}
-		CHECK(!ioctl(dev_fd, VFIO_DEVICE_RESET), "reset from %u: %m",
+		CHECK(!ioctl(vo.device, VFIO_DEVICE_RESET), "reset from %u: %m",
 		      from[i]);
 		CHECK(get_state() == S_RUNNING, "RUNNING after reset from %u",
 		      from[i]);
@@ -558,21 +541,26 @@ static void test_set_eio(void)
 
 static uint8_t *dma_mem;
 
-static int dma_map(void)
+static int dma_map_size(uint32_t size)
 {
 	struct vfio_iommu_type1_dma_map map = {
 		.argsz = sizeof(map),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 		.iova = DMA_IOVA,
-		.size = DMA_SIZE,
+		.size = size,
 	};
 
-	dma_mem = mmap(NULL, DMA_SIZE, PROT_READ | PROT_WRITE,
+	dma_mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (dma_mem == MAP_FAILED)
 		return -1;
 	map.vaddr = (uintptr_t)dma_mem;
-	return ioctl(container_fd, VFIO_IOMMU_MAP_DMA, &map);
+	return ioctl(vo.container, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int dma_map(void)
+{
+	return dma_map_size(DMA_SIZE);
 }
 
 /* Run the DMA engine: BAR2 @boff -> IOVA @iova (TO_HOST); STATUS. */
@@ -613,7 +601,7 @@ static void test_dma_stopped(bool direct)
 	CHECK(!dma_map(), "MAP_DMA: %m");
 	memset(dma_mem, 0xaa, 2 * PG);
 	pattern(b2, 2 * PG, 1);
-	CHECK(pwrite(dev_fd, b2, 2 * PG, REGION_OFF(BAR2)) == 2 * PG, "BAR2");
+	CHECK(pwrite(vo.device, b2, 2 * PG, REGION_OFF(BAR2)) == 2 * PG, "BAR2");
 	CHECK(set_state(S_STOP) == -1, "STOP");
 	/* A well-behaved stopped device does not start DMA... */
 	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA, 2 * PG, 0);
@@ -636,9 +624,10 @@ static int dirty_ctl(uint32_t flags)
 		.argsz = sizeof(db), .flags = flags,
 	};
 
-	return ioctl(container_fd, VFIO_IOMMU_DIRTY_PAGES, &db);
+	return ioctl(vo.container, VFIO_IOMMU_DIRTY_PAGES, &db);
 }
 
+/* The dirty bitmap of [DMA_IOVA, DMA_IOVA + nbytes * 8 pages). */
 static int dirty_get(uint64_t *bits, size_t nbytes)
 {
 	struct {
@@ -648,14 +637,14 @@ static int dirty_get(uint64_t *bits, size_t nbytes)
 		.db.argsz = sizeof(b),
 		.db.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
 		.get.iova = DMA_IOVA,
-		.get.size = DMA_SIZE,
+		.get.size = (uint64_t)nbytes * 8 * PG,
 		.get.bitmap.pgsize = PG,
 		.get.bitmap.size = nbytes,
 		.get.bitmap.data = (__u64 *)bits,
 	};
 
 	memset(bits, 0, nbytes);
-	return ioctl(container_fd, VFIO_IOMMU_DIRTY_PAGES, &b);
+	return ioctl(vo.container, VFIO_IOMMU_DIRTY_PAGES, &b);
 }
 
 static void test_dirty(void)
@@ -703,6 +692,127 @@ static void test_dirty(void)
 	pass(name);
 }
 
+/* A device statistic (stats/NAME), or -1. */
+static long stat_read(const char *stat)
+{
+	char path[PATH_MAX];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/stats/%s",
+		 dev_name, stat);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static void set_bits(uint64_t *bits, unsigned int first, unsigned int n)
+{
+	while (n--) {
+		bits[first / 64] |= 1ULL << (first % 64);
+		first++;
+	}
+}
+
+/* Compare two bitmaps of @words words; the first difference in @diff. */
+static bool bits_eq(const uint64_t *got, const uint64_t *want,
+		    unsigned int words, char *diff, size_t dlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < words; i++)
+		if (got[i] != want[i]) {
+			snprintf(diff, dlen, "word %u (pages %u-%u): %#llx, expected %#llx",
+				 i, i * 64, i * 64 + 63,
+				 (unsigned long long)got[i],
+				 (unsigned long long)want[i]);
+			return false;
+		}
+	return true;
+}
+
+/*
+ * dma=mmap.  type1 only sees what goes through it: pages written with
+ * vfio_dma_rw() (the DMA_WRITE message path) and pinned pages.  The
+ * container holds only this emulated-IOMMU device, so type1 tracks in
+ * its pinned-page scope: a read of the bitmap reports the pages
+ * written by message since the last read, plus every page pinned at
+ * the time of the read (or pinned since the last one).  The server's
+ * stores through its mapping are invisible; the bridge pins the 2 MiB
+ * chunk around a fault, which is what the bitmap must show.
+ */
+static void test_dirty_direct(void)
+{
+	const char *name = "dirty-direct";
+	enum { WORDS = DMAW_SIZE / PG / 64 };
+	uint64_t bits[WORDS], want[WORDS];
+	const unsigned int pg_direct = DMAW_CHUNK + 88;	/* chunk 1 */
+	char diff[128];
+	uint32_t st;
+	long pinned;
+
+	CHECK(!dma_map_size(DMAW_SIZE), "MAP_DMA: %m");
+	CHECK(stat_read("dma_pinned") == 0, "pinned before any DMA: %ld",
+	      stat_read("dma_pinned"));
+	CHECK(!dirty_ctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), "START: %m");
+	CHECK(!dirty_get(bits, sizeof(bits)), "GET_BITMAP: %m");
+	CHECK(all((uint8_t *)bits, sizeof(bits), 0), "dirty before any DMA");
+
+	/* Through the mapping: 16 bytes inside one page of chunk 1. */
+	CHECK(!wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO),
+	      "mode");
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST,
+		     DMA_IOVA + (uint64_t)pg_direct * PG + 40, 16, 0);
+	CHECK(st == VUB_SAMPLE_DMA_OK, "direct DMA: %#x", st);
+	CHECK(reg(VUB_SAMPLE_REG_DMA_DIRECT) >= 1, "not through the mapping");
+	pinned = stat_read("dma_pinned");
+	CHECK(pinned == DMAW_CHUNK, "pinned after one fault: %ld", pinned);
+	/* By message, in chunk 0: page 3, pages 10-12; a read dirties none. */
+	CHECK(!wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE,
+		    VUB_SAMPLE_DMA_MODE_MESSAGES), "mode");
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA + 3 * PG, PG, 0);
+	CHECK(st == VUB_SAMPLE_DMA_OK, "message DMA 1: %#x", st);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_TO_HOST, DMA_IOVA + 10 * PG + 8,
+		     2 * PG, 0);
+	CHECK(st == VUB_SAMPLE_DMA_OK, "message DMA 2: %#x", st);
+	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA + 100 * PG,
+		     8 * PG, 0);
+	CHECK(st == VUB_SAMPLE_DMA_OK, "message DMA read: %#x", st);
+	CHECK(stat_read("dma_pinned") == DMAW_CHUNK,
+	      "messages pinned pages: %ld", stat_read("dma_pinned"));
+	CHECK(!wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO),
+	      "mode");
+
+	CHECK(set_state(S_STOP) == -1, "STOP");
+	/* The first sync: chunk 1 (pinned) and the message-written pages. */
+	memset(want, 0, sizeof(want));
+	set_bits(want, DMAW_CHUNK, DMAW_CHUNK);
+	set_bits(want, 3, 1);
+	set_bits(want, 10, 3);
+	CHECK(!dirty_get(bits, sizeof(bits)), "GET_BITMAP: %m");
+	CHECK(bits_eq(bits, want, WORDS, diff, sizeof(diff)),
+	      "first sync: %s", diff);
+	/*
+	 * The second: the message-written pages were reported; the pinned
+	 * chunk is reported again (still pinned, the server could write
+	 * through it) although nothing was written since.
+	 */
+	memset(want, 0, sizeof(want));
+	set_bits(want, DMAW_CHUNK, DMAW_CHUNK);
+	CHECK(!dirty_get(bits, sizeof(bits)), "GET_BITMAP 2: %m");
+	CHECK(bits_eq(bits, want, WORDS, diff, sizeof(diff)),
+	      "second sync: %s", diff);
+	CHECK(stat_read("dma_pinned") == DMAW_CHUNK,
+	      "pinned while stopped: %ld", stat_read("dma_pinned"));
+	CHECK(!dirty_ctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), "STOP tracking");
+	CHECK(set_state(S_RUNNING) == -1, "RUNNING");
+	pass(name);
+}
+
 static void test_bar2(bool fill)
 {
 	const char *name = fill ? "bar2-fill" : "bar2-check";
@@ -711,10 +821,10 @@ static void test_bar2(bool fill)
 	CHECK(b2 && got, "malloc");
 	pattern(b2, B2_LEN, 7);
 	if (fill)
-		CHECK(pwrite(dev_fd, b2, B2_LEN, REGION_OFF(BAR2) + B2_OFF) ==
+		CHECK(pwrite(vo.device, b2, B2_LEN, REGION_OFF(BAR2) + B2_OFF) ==
 		      B2_LEN, "write BAR2: %m");
 	else
-		CHECK(pread(dev_fd, got, B2_LEN, REGION_OFF(BAR2) + B2_OFF) ==
+		CHECK(pread(vo.device, got, B2_LEN, REGION_OFF(BAR2) + B2_OFF) ==
 		      B2_LEN && !memcmp(got, b2, B2_LEN), "BAR2 contents");
 	free(b2);
 	free(got);
@@ -724,6 +834,7 @@ static void test_bar2(bool fill)
 int main(int argc, char **argv)
 {
 	const char *test, *file = argc > 3 ? argv[3] : NULL;
+	const char *why;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: vfio-mig-test DEVICE TEST [FILE]\n");
@@ -732,8 +843,9 @@ int main(int argc, char **argv)
 	dev_name = argv[1];
 	test = argv[2];
 	alarm(120);
-	if (open_device()) {
-		fail("open", "%s: %m", dev_name);
+	if (vfio_open(&vo, NULL, dev_name, VFIO_TYPE1v2_IOMMU, &why)) {
+		fail("open", "%s: %s: %m", dev_name, why);
+		vfio_close(&vo);
 		return 1;
 	}
 	if (!strcmp(test, "flags"))
@@ -760,13 +872,12 @@ int main(int argc, char **argv)
 		test_dma_stopped(true);
 	else if (!strcmp(test, "dirty"))
 		test_dirty();
+	else if (!strcmp(test, "dirty-direct"))
+		test_dirty_direct();
 	else if (!strcmp(test, "bar2-fill") || !strcmp(test, "bar2-check"))
 		test_bar2(!strcmp(test, "bar2-fill"));
 	else
 		fail("usage", "unknown test \"%s\"", test);
-	if (dev_fd >= 0)
-		close(dev_fd);
-	close(group_fd);
-	close(container_fd);
+	vfio_close(&vo);
 	return failures ? 1 : 0;
 }

@@ -5,9 +5,10 @@
 # targets; a save on one server and a restore into a fresh server with
 # the device state checked; stale data fds (ENODEV); reset from STOP,
 # STOP_COPY and RESUMING; server DMA refused while stopped; type1 dirty
-# pages exactly those the server wrote; server death mid-stream and
-# malformed migration replies (EIO, device broken).  Runs on any kernel
-# run-all.sh boots.
+# pages exactly those the server wrote (with dma=mmap: those written by
+# message and the pinned ones); server death mid-stream and malformed
+# migration replies (EIO, device broken).  Runs on any kernel run-all.sh
+# boots.
 . "$(dirname "$0")/lib.sh"
 
 sa=/run/t50a.sock
@@ -63,6 +64,21 @@ check rmmod unload_module
 SERVER_PID=$pb stop_server
 SERVER_PID=$pa stop_server
 
+# A server that pads a short MIG_DATA_READ reply to the requested
+# length, argsz and size naming the data (libvfio-user does): the save
+# restores into a server that does not.
+check server-pad start_server "$sa" --migration --mig-pad-reads
+pa=$SERVER_PID
+check server-pad-b start_server "$sb" --migration
+pb=$SERVER_PID
+check insmod-pad load_module socket="$sa,$sb"
+T=$T-pad mig save "$stream"
+T=$T-pad MIGDEV=vfio-user1 mig restore "$stream"
+check pad-both-ready sh -c "grep -qx ready $d0/state && grep -qx ready $d1/state"
+check rmmod-pad unload_module
+SERVER_PID=$pb stop_server
+SERVER_PID=$pa stop_server
+
 # DMA refused while stopped: the server's first GO while stopped is
 # refused by the server itself, the second is tried and the bridge
 # refuses it.
@@ -83,6 +99,16 @@ check dma-direct-unpinned test "$(cat $d0/stats/dma_pinned)" = 0
 # The server holds the window file (and so the module) until it exits.
 stop_server
 check rmmod-dma-direct unload_module
+
+# Dirty pages with dma=mmap: the pinned chunk the server's mapping
+# faulted in is reported in every sync, plus the pages written by
+# DMA_WRITE messages; the server's stores themselves are not seen.
+check server-dirty-direct start_server "$sa" --migration
+check insmod-dirty-direct load_module socket="$sa" dma=mmap
+mig dirty-direct
+check dirty-direct-unpinned-at-close test "$(cat $d0/stats/dma_pinned)" = 0
+stop_server
+check rmmod-dirty-direct unload_module
 
 # Server death mid-stream and malformed replies: EIO, device broken.
 for f in exit-after:2@MIG_DATA_READ mig-short-data:3 mig-oversized-data:2; do

@@ -23,4 +23,6 @@ typedef unsigned long long __u64;
 typedef int32_t __s32;
 typedef long long __s64;
 
+#define __packed	__attribute__((__packed__))
+
 #endif
