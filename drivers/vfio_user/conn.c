@@ -48,6 +48,7 @@
 
 #include "compat.h"
 #include "conn.h"
+#include "posted.h"
 #include "trace.h"
 
 #define HDR_SIZE	sizeof(struct vfio_user_header)
@@ -223,27 +224,22 @@ static bool vub_send_err_is_clean(int err)
 	return false;
 }
 
-int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
-		  const void *p1, size_t l1, const void *p2, size_t l2,
-		  struct file *const *files, unsigned int nr_files)
+/*
+ * Send @total bytes from @vec (@n entries, at most 3) in one call while
+ * holding the send lock, so that the message(s) never interleave with
+ * another sender's.  A message that fits in the socket goes with one
+ * non-blocking sendmsg; only when the socket is full are signals other
+ * than SIGKILL blocked and the rest sent with the device's timeout.
+ */
+static int vub_conn_sendv(struct vub_device *vd, struct kvec *vec, int n,
+			  size_t total, const struct vfio_user_header *h,
+			  struct file *const *files, unsigned int nr_files)
 {
 	struct vub_conn *c = vd->conn;
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	struct kvec vec[3];
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT };
 	sigset_t blocked, old;
-	size_t total = HDR_SIZE + l1 + l2;
 	long timeo;
-	int n = 0, ret;
-
-	if (nr_files > VUB_OUR_MAX_MSG_FDS || total > U32_MAX ||
-	    (nr_files && total > VUB_FDPASS_MAX_MSG))
-		return -EINVAL;
-	h->msg_size = total;
-	vec[n++] = (struct kvec){ .iov_base = h, .iov_len = HDR_SIZE };
-	if (l1)
-		vec[n++] = (struct kvec){ .iov_base = (void *)p1, .iov_len = l1 };
-	if (l2)
-		vec[n++] = (struct kvec){ .iov_base = (void *)p2, .iov_len = l2 };
+	int ret;
 
 	if (mutex_lock_killable(&c->send_lock))
 		return -EINTR;
@@ -252,7 +248,21 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 		mutex_unlock(&c->send_lock);
 		return -EIO;
 	}
-	trace_vub_msg_send(vd, h, nr_files);
+	if (h)
+		trace_vub_msg_send(vd, h, nr_files);
+	timeo = msecs_to_jiffies(READ_ONCE(vd->timeout_ms));
+	if (nr_files) {
+		ret = -EAGAIN;
+	} else {
+		/* The usual case: room in the socket, no signal games. */
+		iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, vec, n, total);
+		ret = sock_sendmsg(c->sock, &msg);
+		if (ret == total || (ret < 0 && ret != -EAGAIN)) {
+			mutex_unlock(&c->send_lock);
+			goto done;
+		}
+		ret = max(ret, 0);
+	}
 	/*
 	 * Only SIGKILL may interrupt a send: a consumer such as QEMU gets
 	 * signals all the time and a message cut short would desynchronise
@@ -260,16 +270,23 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 	 */
 	siginitsetinv(&blocked, sigmask(SIGKILL));
 	sigprocmask(SIG_SETMASK, &blocked, &old);
-	timeo = msecs_to_jiffies(READ_ONCE(vd->timeout_ms));
 	c->sock->sk->sk_sndtimeo = timeo;
-	if (nr_files)
+	if (nr_files) {
 		ret = vub_fdpass_send(c->sock, vec, n, total, files, nr_files,
 				      timeo);
-	else
-		ret = kernel_sendmsg(c->sock, &msg, vec, n, total);
+	} else {
+		/* msg_iter has advanced past what was sent already. */
+		size_t sent = ret;
+
+		msg.msg_flags = MSG_NOSIGNAL;
+		ret = sock_sendmsg(c->sock, &msg);
+		if (ret >= 0 || sent)
+			ret = max(ret, 0) + sent;
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	mutex_unlock(&c->send_lock);
 
+done:
 	if (ret == total) {
 		atomic64_add(total, &vd->stats.bytes_sent);
 		return 0;
@@ -287,6 +304,35 @@ int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 		return ret == -ERESTARTSYS ? -EINTR : ret;
 	vub_set_broken(vd, -EIO, "cannot send to the server");
 	return -EIO;
+}
+
+int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
+		  const void *p1, size_t l1, const void *p2, size_t l2,
+		  struct file *const *files, unsigned int nr_files)
+{
+	size_t total = HDR_SIZE + l1 + l2;
+	struct kvec vec[3];
+	int n = 0;
+
+	if (nr_files > VUB_OUR_MAX_MSG_FDS || total > U32_MAX ||
+	    (nr_files && total > VUB_FDPASS_MAX_MSG))
+		return -EINVAL;
+	h->msg_size = total;
+	vec[n++] = (struct kvec){ .iov_base = h, .iov_len = HDR_SIZE };
+	if (l1)
+		vec[n++] = (struct kvec){ .iov_base = (void *)p1, .iov_len = l1 };
+	if (l2)
+		vec[n++] = (struct kvec){ .iov_base = (void *)p2, .iov_len = l2 };
+	return vub_conn_sendv(vd, vec, n, total, h, files, nr_files);
+}
+
+int vub_conn_send_batch(struct vub_device *vd, const void *buf, size_t len)
+{
+	struct kvec vec = { .iov_base = (void *)buf, .iov_len = len };
+
+	if (!len || len > U32_MAX)
+		return -EINVAL;
+	return vub_conn_sendv(vd, &vec, 1, len, NULL, NULL, 0);
 }
 
 /* Remove @req from the table if it is still there (see conn.h). */
@@ -340,6 +386,10 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 	if (nr_files > vd->caps.max_msg_fds ||
 	    l1 + l2 > VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size) - HDR_SIZE)
 		return -EINVAL;
+	/* Queued posted writes go first: the server sees program order. */
+	ret = vub_postq_flush(vd);
+	if (ret)
+		return ret;
 	init_completion(&req.done);
 
 	xa_lock(&c->pending);
@@ -434,7 +484,10 @@ int vub_post(struct vub_device *vd, u16 cmd, const void *hdr, size_t hdr_len,
 		return -EINVAL;
 	if (READ_ONCE(vd->conn->state) != VUB_STATE_READY)
 		return -EIO;
-	ret = vub_conn_send(vd, &h, hdr, hdr_len, data, data_len, NULL, 0);
+	ret = vub_postq_flush(vd);
+	if (!ret)
+		ret = vub_conn_send(vd, &h, hdr, hdr_len, data, data_len,
+				    NULL, 0);
 	if (!ret) {
 		atomic64_inc(&vd->stats.requests);
 		atomic64_inc(&vd->stats.posted_writes);
@@ -758,6 +811,12 @@ static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
 	WRITE_ONCE(c->rx_direct, true);
 	/* Pairs with smp_mb() in vub_sk_wake(). */
 	smp_mb();
+	/*
+	 * If our send woke a server that is to run on this CPU, let it run
+	 * now: its reply is then queued when we look, and we neither sleep
+	 * nor need a wake-up.  Nothing happens when it runs elsewhere.
+	 */
+	cond_resched();
 	for (;;) {
 		long slice;
 		int n;
@@ -766,11 +825,13 @@ static long vub_rx_direct(struct vub_device *vd, struct vub_req *req,
 			ret = 1;
 			break;
 		}
-		n = vub_rx_direct_one(vd);
-		if (n > 0)
-			continue;
-		if (n < 0 || vub_rx_ready(c))
-			break;		/* the receiver's business */
+		/* Peek only when something is queued: a recvmsg less. */
+		if (vub_rx_ready(c)) {
+			n = vub_rx_direct_one(vd);
+			if (n > 0)
+				continue;
+			break;		/* an error, or the receiver's business */
+		}
 		slice = min_t(long, (long)(end - jiffies), 10 * HZ);
 		if (slice <= 0) {
 			ret = 0;
@@ -934,12 +995,16 @@ int vub_conn_start(struct vub_device *vd)
 	struct vub_conn *c = vd->conn;
 	struct task_struct *t;
 	struct sock *sk;
+	int ret;
 
 	c->rx_size = RX_MAX_MSG - HDR_SIZE;
 	c->rx_buf = kvmalloc(c->rx_size, GFP_KERNEL);
 	if (!c->rx_buf)
 		return -ENOMEM;
 	c->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	ret = vub_postq_start(vd);
+	if (ret)
+		return ret;
 
 	sk = c->sock->sk;
 	write_lock_bh(&sk->sk_callback_lock);
@@ -992,6 +1057,7 @@ void vub_conn_shutdown(struct vub_device *vd)
 		}
 		write_unlock_bh(&sk->sk_callback_lock);
 	}
+	vub_postq_stop(vd);
 	if (c->rx) {
 		kthread_stop(c->rx);
 		c->rx = NULL;
@@ -1009,6 +1075,7 @@ void vub_conn_free(struct vub_device *vd)
 	if (!c)
 		return;
 	WARN_ON(c->rx);
+	vub_postq_free(vd);
 	xa_destroy(&c->pending);
 	if (c->sock)
 		sock_release(c->sock);

@@ -6,6 +6,8 @@
  *   - conn->pending's xa_lock protects the pending table, @state,
  *     @broken_err and @next_id.  It is a spinlock: nothing sleeps under
  *     it, and complete() is the only call made on a waiter under it.
+ *   - The posted-write queue's flush lock (posted.c) is taken before
+ *     @send_lock, never under it; its spinlock is innermost.
  *   - @send_lock (mutex) serialises writes to the socket, so messages
  *     never interleave on the stream.  Taken killably.
  *   - Only one reader at a time.  During bring-up that is the creating
@@ -34,6 +36,7 @@
 #include "vub.h"
 
 struct sock;
+struct vub_postq;
 struct task_struct;
 
 struct vub_conn {
@@ -53,6 +56,7 @@ struct vub_conn {
 	void (*saved_state_change)(struct sock *sk);
 	void *rx_buf;			/* payload of the message being read */
 	size_t rx_size;
+	struct vub_postq *postq;	/* queued posted writes (posted.c) */
 };
 
 /**
@@ -80,6 +84,21 @@ struct vub_conn {
 int vub_conn_send(struct vub_device *vd, struct vfio_user_header *h,
 		  const void *p1, size_t l1, const void *p2, size_t l2,
 		  struct file *const *files, unsigned int nr_files);
+
+/**
+ * vub_conn_send_batch() - write several complete messages at once
+ * @vd: the device
+ * @buf: the messages, back to back, each with its header's msg_size
+ *	filled in (posted.c builds them)
+ * @len: their total length
+ *
+ * One sendmsg for all of them, under the send lock, with the rules of
+ * vub_conn_send() (no file descriptors).
+ *
+ * Context: process context; takes the send lock (killably).
+ * Return: as vub_conn_send().
+ */
+int vub_conn_send_batch(struct vub_device *vd, const void *buf, size_t len);
 
 /* The largest message that carries files: SET_IRQS, DMA_MAP headers. */
 #define VUB_FDPASS_MAX_MSG	512

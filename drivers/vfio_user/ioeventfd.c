@@ -13,9 +13,10 @@
  * Afterwards a consumer write of exactly an ioeventfd's size at its
  * offset, with its data match if it has one, signals the eventfd
  * instead of sending REGION_WRITE; every other write goes as before.
- * Like a posted write, such a write is not ordered against the
- * messages on the socket: the server sees the eventfd whenever it polls
- * it.  The table is fixed after bring-up and freed with the device.
+ * Such a write is not ordered against the messages on the socket: the
+ * server sees the eventfd whenever it polls it (the queued posted
+ * writes are sent first, so they are at least in the socket).  The
+ * table is fixed after bring-up and freed with the device.
  */
 /* One prefix with the dev_*() lines ("vfio-user NAME:"): one grep. */
 #define pr_fmt(fmt) "vfio-user: " fmt
@@ -27,6 +28,7 @@
 
 #include "compat.h"
 #include "ioeventfd.h"
+#include "posted.h"
 #include "trace.h"
 
 static bool vub_ioeventfds_enabled = true;
@@ -157,6 +159,7 @@ ssize_t vub_ioeventfd_write(struct vub_device *vd, u32 index, u64 off,
 	u8 b[8] = {};
 	u64 val = 0;
 	unsigned int i, j;
+	int ret;
 
 	if (!vd->nr_ioeventfds || count > sizeof(val))
 		return 0;
@@ -176,6 +179,10 @@ ssize_t vub_ioeventfd_write(struct vub_device *vd, u32 index, u64 off,
 		}
 		if (e->datamatch && e->data != val)
 			continue;
+		/* Earlier posted writes at least reach the socket first. */
+		ret = vub_postq_flush(vd);
+		if (ret)
+			return ret;
 		vub_eventfd_signal(e->ctx);
 		atomic64_inc(&vd->stats.ioeventfd_writes);
 		trace_vub_ioeventfd(vd, index, off, val);

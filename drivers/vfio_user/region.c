@@ -11,11 +11,14 @@
  *   - a write that matches one of the server's ioeventfds (offset,
  *     size, data match) signals that eventfd instead (ioeventfd.c);
  *   - a write to a memory BAR of a PCI device is posted (REGION_WRITE
- *     with NO_REPLY, vub_post()) when the device's posted_writes is on
- *     and the region is not mappable: it returns once the message is
- *     in the socket.  The stream is FIFO and the server handles commands
- *     in order, so any later read or write of the consumer is handled
- *     after it; a consumer that needs completion reads back.  Not for
+ *     with NO_REPLY) when the device's posted_writes is on and the
+ *     region is not mappable: a register-sized one (up to 8 bytes) is
+ *     queued and returns at once (posted.c), a larger one returns once
+ *     it is in the socket (vub_post()).  Every message sent later
+ *     flushes the queue first; the stream is FIFO and the server
+ *     handles commands in order, so any later read or write of the
+ *     consumer is handled after it; a consumer that needs completion
+ *     reads back.  Not for
  *     config space, I/O BARs (bit 0 of the BAR register, read once from
  *     the server's config space), the ROM, VGA or device-specific
  *     regions, or mappable regions (a read through the mapping would
@@ -28,12 +31,18 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "ioeventfd.h"
+#include "posted.h"
 #include "vfio_dev.h"
 
 bool vub_default_posted_writes = true;
 module_param_named(posted_writes, vub_default_posted_writes, bool, 0644);
 MODULE_PARM_DESC(posted_writes,
 		 "Default of each new device's posted_writes: post writes to memory BARs of devices without mappable regions (default Y)");
+
+static bool vub_posted_queue = true;
+module_param_named(posted_queue, vub_posted_queue, bool, 0644);
+MODULE_PARM_DESC(posted_queue,
+		 "Queue posted register writes (up to 8 bytes) and return at once; N: send each in the writer's context (default Y)");
 
 int vub_vfio_bad_reply(struct vub_device *vd, const char *what,
 		       const struct vub_err *err)
@@ -347,6 +356,10 @@ static int vub_write_chunk(struct vub_device *vd, u32 index, u64 off, u32 n,
 	u32 done = 0;
 	int ret;
 
+	if (post && n <= VUB_POSTQ_MAX_DATA && READ_ONCE(vub_posted_queue)) {
+		ret = vub_postq_write(vd, index, off, data, n);
+		return ret ?: n;
+	}
 	vub_build_region_access(&req, index, off, n);
 	if (post) {
 		ret = vub_post(vd, VFIO_USER_REGION_WRITE, &req, sizeof(req),

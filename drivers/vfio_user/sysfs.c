@@ -287,6 +287,8 @@ static VUB_STAT_ATTR(dma_mmap_faults);
 static VUB_STAT_ATTR(dma_mmap_sigbus);
 static VUB_STAT_ATTR(posted_writes);
 static VUB_STAT_ATTR(posted_errors);
+static VUB_STAT_ATTR(posted_batches);
+static VUB_STAT_ATTR(posted_queue_full);
 static VUB_STAT_ATTR(ioeventfd_writes);
 
 static struct attribute *vub_stats_attrs[] = {
@@ -306,6 +308,8 @@ static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_dma_mmap_sigbus.attr.attr,
 	&vub_stat_posted_writes.attr.attr,
 	&vub_stat_posted_errors.attr.attr,
+	&vub_stat_posted_batches.attr.attr,
+	&vub_stat_posted_queue_full.attr.attr,
 	&vub_stat_ioeventfd_writes.attr.attr,
 	NULL,
 };

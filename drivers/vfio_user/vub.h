@@ -53,6 +53,8 @@ struct vub_stats {
 	/* Region I/O fast paths (region-io.rst). */
 	atomic64_t posted_writes;	/* REGION_WRITEs sent with NO_REPLY */
 	atomic64_t posted_errors;	/* ... the server answered with an error */
+	atomic64_t posted_batches;	/* sendmsg calls of queued posted writes */
+	atomic64_t posted_queue_full;	/* writers that flushed a full queue */
 	atomic64_t ioeventfd_writes;	/* writes turned into eventfd signals */
 };
 
@@ -272,8 +274,9 @@ int vub_request2(struct vub_device *vd, u16 cmd,
  * @data: second part of the payload, @data_len bytes
  * @data_len: its length
  *
- * Returns once the message is in the socket: the server processes it
- * before any later request (the stream is FIFO and the server handles
+ * Sends the queued posted writes (posted.c), then this message, and
+ * returns once it is in the socket: the server processes it before
+ * any later request (the stream is FIFO and the server handles
  * commands in order).  Posted messages carry msg_id %VUB_POSTED_MSG_ID,
  * which no request uses, so an error reply the server sends anyway is
  * recognised, counted in stats/posted_errors and traced; any other

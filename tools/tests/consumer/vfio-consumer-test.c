@@ -2657,6 +2657,104 @@ static void test_posted_dead(void)
 	pass("posted-dead");
 }
 
+/* Wait up to 5 s for the device's state to start with @want. */
+static bool state_is(const char *want)
+{
+	char path[PATH_MAX], st[32] = "";
+	int k;
+
+	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/state",
+		 dev_name);
+	for (k = 0; k < 100; k++) {
+		FILE *f = fopen(path, "r");
+
+		if (f) {
+			if (!fgets(st, sizeof(st), f))
+				st[0] = 0;
+			fclose(f);
+		}
+		if (!strncmp(st, want, strlen(want)))
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/*
+ * Back-pressure of the posted-write queue: with the server stopped,
+ * posted writes fill the socket and then the bridge's queue; the write
+ * that finds both full blocks instead of queueing more.  @kill: a
+ * child kills the server 1 s after the stop, while the writer is
+ * blocked (a server that dies with a full queue: EIO); otherwise the
+ * server stays stopped and the device's timeout (3 s in t-21) breaks
+ * the device (EIO or ETIMEDOUT).  Either way the device is broken and
+ * later calls fail with EIO.  t-21 checks stats/posted_queue_full.
+ */
+static void test_posted_full_common(const char *name, bool kill_server)
+{
+	long pid = sysfs_num("server_pid");
+	double t0 = 0, blocked = 0, start;
+	uint32_t i, v;
+	pid_t child = -1;
+	int err = 0;
+
+	if (wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, 0) ||
+	    rd32(BAR0, VUB_SAMPLE_REG_SCRATCH, &v))
+		return fail(name, "first write: %m");
+	if (pid <= 0 || kill(pid, SIGSTOP))
+		return fail(name, "stop server %ld: %m", pid);
+	if (kill_server) {
+		child = fork();
+		if (child == 0) {
+			sleep(1);
+			kill(pid, SIGKILL);
+			_exit(0);
+		}
+	}
+	start = now();
+	for (i = 0; i < 1000000; i++) {
+		t0 = now();
+		if (wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, i)) {
+			err = errno;
+			blocked = now() - t0;
+			break;
+		}
+		if (now() - start > 20)
+			break;
+	}
+	kill(pid, SIGKILL);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	info("INFO: %s: %u writes queued, then a write failed (%s) after %.2f s\n",
+	     name, i, strerror(err), blocked);
+	if (!err)
+		return fail(name, "%u posted writes, none blocked", i);
+	if (err != EIO && (kill_server || err != ETIMEDOUT))
+		return fail(name, "write %u: %s, want EIO%s", i, strerror(err),
+			    kill_server ? "" : " or ETIMEDOUT");
+	/* The queue (64) and the socket filled; the last write waited. */
+	if (i <= 64 || blocked < 0.5)
+		return fail(name, "failed after %u writes, %.2f s: no back-pressure",
+			    i, blocked);
+	if (!state_is("broken"))
+		return fail(name, "device not broken");
+	if (wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, 1) == 0 || errno != EIO)
+		return fail(name, "write after: %m");
+	if (rd32(BAR0, VUB_SAMPLE_REG_SCRATCH, &v) == 0 || errno != EIO)
+		return fail(name, "read after: %m");
+	pass(name);
+}
+
+static void test_posted_full_dead(void)
+{
+	test_posted_full_common("posted-full-dead", true);
+}
+
+static void test_posted_full_stuck(void)
+{
+	test_posted_full_common("posted-full-stuck", false);
+}
+
 /* Poll a register until it reaches @want (the eventfd is asynchronous). */
 static uint32_t reg_wait(uint64_t off, uint32_t want)
 {
@@ -2791,6 +2889,8 @@ static const struct {
 	{ "posted-burst", test_posted_burst, true },
 	{ "posted-error", test_posted_error, true },
 	{ "posted-dead", test_posted_dead, true },
+	{ "posted-full-dead", test_posted_full_dead, true },
+	{ "posted-full-stuck", test_posted_full_stuck, true },
 	{ "ioeventfd", test_ioeventfd, true },
 	{ "ioeventfd-off", test_ioeventfd_off, true },
 };

@@ -97,6 +97,8 @@ expect() {
 		WANT=ETIMEDOUT WSTATE=broken ;;
 	close-mid-reply) WANT=EIO WSTATE=broken ;;
 	exit-after) WANT=OK WSTATE=broken ;;
+	# The errno the fault puts in its reply, as libvfio-user's do.
+	error-reply-with-payload) WANT=EIO WSTATE=ready ;;
 	error-reply-*) WANT=EINVAL WSTATE=ready ;;
 	dma-oversized)
 		# A DMA_WRITE that large does not fit a message: the

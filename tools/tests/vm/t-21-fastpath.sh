@@ -7,7 +7,10 @@
 # fails is counted in stats/posted_errors when the server reports it
 # (noreply-errors) and the device stays ready; a success reply to a
 # posted write breaks the device; a server that dies with posted writes
-# queued breaks the device and later calls fail with EIO.
+# queued breaks the device and later calls fail with EIO; the bridge's
+# queue of posted writes applies back-pressure when full (a stopped
+# server), and a server that dies or stops reading with it full breaks
+# the device (EIO).
 # ioeventfds: the sample server's NOTIFY (data match) and KICK doorbells
 # are signalled through its eventfds, other values go as messages, the
 # device model sees every write; malformed io-fd replies are rejected
@@ -47,8 +50,12 @@ check posted-attr test "$(attr posted_writes)" = 1
 r0=$(attr stats/requests)
 run_consumer $DEV posted-burst
 p=$(attr stats/posted_writes)
-echo "INFO: posted writes $p, requests $r0 -> $(attr stats/requests)"
+b=$(attr stats/posted_batches)
+echo "INFO: posted writes $p in $b sends, requests $r0 -> $(attr stats/requests)"
 check posted-counted test "$p" -ge 4000
+# Queued writes go out in batches (one sendmsg each), never more sends
+# than writes.
+check posted-batches test "$b" -ge 1 -a "$b" -le "$p"
 # Config space, BAR2 (mappable) and reads are never posted.
 run_consumer $DEV config bar2-rw
 check posted-not-config test "$(attr stats/posted_writes)" = "$p"
@@ -85,6 +92,21 @@ run_consumer $DEV posted-dead
 check posted-dead-broken test "$(attr state)" = broken
 wr $BUS/remove $DEV
 SERVER_PID=
+
+# The posted-write queue's back-pressure: with the server stopped the
+# socket and then the queue fill, and the next write waits; the server
+# dies while it waits (EIO), or stays stopped until the timeout.
+for t in posted-full-dead posted-full-stuck; do
+	check $t-dev dev
+	wr "$BUS/devices/$DEV/posted_writes" 1
+	run_consumer $DEV $t
+	check $t-broken test "$(attr state)" = broken
+	check $t-queue-full test "$(attr stats/posted_queue_full)" -ge 1
+	echo "INFO: $t: $(attr stats/posted_writes) posted in $(attr stats/posted_batches) sends, queue full $(attr stats/posted_queue_full), $(attr broken_reason)"
+	wr $BUS/remove $DEV
+	SERVER_PID=
+done
+check posted-full-stuck-reason sh -c "dmesg | grep 'vfio-user $DEV:' | grep -q 'server does not read its socket'"
 
 # An I/O BAR is never posted to, whatever the setting.
 check posted-io-dev dev bar0-io
