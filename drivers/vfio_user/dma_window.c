@@ -74,7 +74,10 @@
  *    consumer's mmap_lock), and nothing else: it holds dma_sem for
  *    reading (taken before it registers) and never waits for a
  *    revocation, device_list_lock, or the server.  Waiting for it adds
- *    no lock dependency that type1's own protocol does not have.
+ *    no lock dependency that type1's own protocol does not have.  (One
+ *    assumption: faulting in the consumer's memory does not wait for
+ *    the server, as it would if that memory were a FUSE file the server
+ *    itself serves while touching the range being revoked.)
  *    Pinners over other ranges are not waited for, so a stream of
  *    faults elsewhere cannot starve the callback.
  * 4. So when the callback returns, none of our pins is left in the
