@@ -439,13 +439,8 @@ static int vub_dma_errno(int ret)
  */
 static struct vub_vfio *vub_dma_get(struct vub_device *vd)
 {
-	struct vub_vfio *vv;
+	struct vub_vfio *vv = vub_vfio_get(vd);
 
-	mutex_lock(&vub_vfio_ptr_lock);
-	vv = vd->vfio;
-	if (vv)
-		get_device(&vv->vdev.device);
-	mutex_unlock(&vub_vfio_ptr_lock);
 	if (!vv)
 		return NULL;
 	down_read(&vv->dma_sem);

@@ -214,18 +214,6 @@ static int vub_reconnect_ids(struct vub_device *vd)
 	return 0;
 }
 
-static struct vub_vfio *vub_reconnect_get_vfio(struct vub_device *vd)
-{
-	struct vub_vfio *vv;
-
-	mutex_lock(&vub_vfio_ptr_lock);
-	vv = vd->vfio;
-	if (vv)
-		get_device(&vv->vdev.device);
-	mutex_unlock(&vub_vfio_ptr_lock);
-	return vv;
-}
-
 /* Steps 5 and 6: the connection is the new server's, only we send. */
 static int vub_reconnect_replay(struct vub_device *vd)
 {
@@ -249,7 +237,7 @@ static int vub_reconnect_replay(struct vub_device *vd)
 			return ret;
 		}
 	}
-	vv = vub_reconnect_get_vfio(vd);
+	vv = vub_vfio_get(vd);
 	if (vv) {
 		ret = vub_dma_replay(vv);
 		if (ret)

@@ -270,6 +270,18 @@ int vub_vfio_group_id(struct vub_device *vd)
 }
 EXPORT_SYMBOL_GPL(vub_vfio_group_id);
 
+struct vub_vfio *vub_vfio_get(struct vub_device *vd)
+{
+	struct vub_vfio *vv;
+
+	mutex_lock(&vub_vfio_ptr_lock);
+	vv = vd->vfio;
+	if (vv)
+		get_device(&vv->vdev.device);
+	mutex_unlock(&vub_vfio_ptr_lock);
+	return vv;
+}
+
 pid_t vub_vfio_consumer(struct vub_device *vd)
 {
 	struct vub_vfio *vv;

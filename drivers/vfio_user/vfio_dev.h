@@ -97,6 +97,15 @@ static inline struct vub_vfio *to_vub_vfio(struct vfio_device *vdev)
 extern struct mutex vub_vfio_ptr_lock;
 
 /**
+ * vub_vfio_get() - the device's vub_vfio, referenced, or NULL
+ * @vd: the bridge device
+ *
+ * The reference (put_device() on &vv->vdev.device) keeps the vub_vfio
+ * alive after vub_vfio_unregister().
+ */
+struct vub_vfio *vub_vfio_get(struct vub_device *vd);
+
+/**
  * vub_xfer_max() - largest data chunk of one REGION_READ/WRITE
  * @vd: the device
  *
