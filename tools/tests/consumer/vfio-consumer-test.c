@@ -37,43 +37,17 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
-#include "vfio-open.h"
+#include "consumer-lib.h"
 #include "vub_sample.h"
 
-#define REGION_OFF(i)	((uint64_t)(i) << 40)
-#define BAR0		VFIO_PCI_BAR0_REGION_INDEX
-#define BAR2		(VFIO_PCI_BAR0_REGION_INDEX + 2)
 #define CFG		VFIO_PCI_CONFIG_REGION_INDEX
 #define DMA_IOVA	0x100000000ULL		/* 4 GiB */
 #define DMA_BUF_SIZE	(4U << 20)		/* several MiB */
 #define MiB		(1U << 20)
 
-static const char *dev_name;
 static unsigned long iommu_type = VFIO_TYPE1v2_IOMMU;
 static const char *dev_path;	/* DEVICE given as a sysfs path */
-static struct vfio_open vo = { .container = -1, .group = -1, .device = -1 };
-static int failures;
 static bool quiet;
-
-static void pass(const char *name)
-{
-	printf("PASS: %s\n", name);
-	fflush(stdout);
-}
-
-static void __attribute__((format(printf, 2, 3)))
-fail(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL: %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failures++;
-}
 
 static void __attribute__((format(printf, 1, 2))) info(const char *fmt, ...)
 {
@@ -96,34 +70,6 @@ static double now(void)
 }
 
 /* ---- device access -------------------------------------------------- */
-
-static int rd32(unsigned int region, uint64_t off, uint32_t *v)
-{
-	return pread(vo.device, v, 4, REGION_OFF(region) + off) == 4 ? 0 : -1;
-}
-
-static int wr32(unsigned int region, uint64_t off, uint32_t v)
-{
-	return pwrite(vo.device, &v, 4, REGION_OFF(region) + off) == 4 ? 0 : -1;
-}
-
-static int rd64(unsigned int region, uint64_t off, uint64_t *v)
-{
-	return pread(vo.device, v, 8, REGION_OFF(region) + off) == 8 ? 0 : -1;
-}
-
-static int wr64(unsigned int region, uint64_t off, uint64_t v)
-{
-	return pwrite(vo.device, &v, 8, REGION_OFF(region) + off) == 8 ? 0 : -1;
-}
-
-/* A BAR0 register, or ~0 on error. */
-static uint32_t reg(uint64_t off)
-{
-	uint32_t v;
-
-	return rd32(BAR0, off, &v) ? ~0U : v;
-}
 
 static int full_pread(void *buf, size_t len, uint64_t off)
 {
@@ -969,22 +915,6 @@ static int dma_unmap(void)
 	return ioctl(vo.container, VFIO_IOMMU_UNMAP_DMA, &unmap);
 }
 
-/* Run the DMA engine; returns STATUS. */
-static uint32_t dma_run(uint32_t dir, uint64_t iova, uint32_t len,
-			uint32_t buf_off)
-{
-	uint32_t st;
-
-	if (wr64(BAR0, VUB_SAMPLE_REG_DMA_ADDR, iova) ||
-	    wr32(BAR0, VUB_SAMPLE_REG_DMA_LEN, len) ||
-	    wr32(BAR0, VUB_SAMPLE_REG_DMA_BUF_OFF, buf_off) ||
-	    wr32(BAR0, VUB_SAMPLE_REG_DMA_DIR, dir) ||
-	    wr32(BAR0, VUB_SAMPLE_REG_DMA_GO, 1) ||
-	    rd32(BAR0, VUB_SAMPLE_REG_DMA_STATUS, &st))
-		return ~0U;
-	return st;
-}
-
 static int dma_setup(void)
 {
 	if (!dma_mem) {
@@ -1280,23 +1210,6 @@ static void test_dma_after_reopen(void)
 }
 
 /* ---- direct DMA (dma=mmap), manual: run by t-33 ------------------------ */
-
-static long dev_attr_long(const char *attr)
-{
-	char path[PATH_MAX];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/%s",
-		 dev_name, attr);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
 
 static bool dev_attr_is(const char *attr, const char *want)
 {
@@ -2642,23 +2555,6 @@ out:
 
 /* ---- fast paths: posted writes, ioeventfds (t-21) ------------------- */
 
-static long sysfs_num(const char *attr)
-{
-	char path[PATH_MAX], buf[64];
-	FILE *f;
-	long v = -1;
-
-	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/%s",
-		 dev_name, attr);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 0);
-	fclose(f);
-	return v;
-}
-
 #define BURST	2000
 
 /*
@@ -2668,7 +2564,7 @@ static long sysfs_num(const char *attr)
  */
 static void test_posted_burst(void)
 {
-	long posted0 = sysfs_num("stats/posted_writes");
+	long posted0 = dev_attr_long("stats/posted_writes");
 	uint32_t count0 = reg(VUB_SAMPLE_REG_NOTIFY_COUNT);
 	uint64_t sum0 = 0, sum = 0, want = 0;
 	double t0, t1;
@@ -2691,7 +2587,7 @@ static void test_posted_burst(void)
 		return fail("posted-burst", "read back: %m");
 	info("INFO: posted-burst: %.2f us per write, posted_writes %ld -> %ld\n",
 	     (t1 - t0) * 1e6 / (2 * BURST), posted0,
-	     sysfs_num("stats/posted_writes"));
+	     dev_attr_long("stats/posted_writes"));
 	if (v != BURST)
 		return fail("posted-burst", "SCRATCH %u, want %u (order)", v,
 			    BURST);
@@ -2711,9 +2607,9 @@ static void test_posted_error(void)
 	ssize_t n = pwrite(vo.device, &h, 2,
 			   REGION_OFF(BAR0) + VUB_SAMPLE_REG_SCRATCH);
 
-	if (sysfs_num("posted_writes") == 1 && n != 2)
+	if (dev_attr_long("posted_writes") == 1 && n != 2)
 		return fail("posted-error", "posted write returned %zd: %m", n);
-	if (sysfs_num("posted_writes") == 0 && (n != -1 || errno != EINVAL))
+	if (dev_attr_long("posted_writes") == 0 && (n != -1 || errno != EINVAL))
 		return fail("posted-error", "write returned %zd: %m", n);
 	/* Any later request is handled after it (and its error reply). */
 	if (reg(VUB_SAMPLE_REG_ID) != VUB_SAMPLE_ID_VALUE)
@@ -2727,7 +2623,7 @@ static void test_posted_error(void)
  */
 static void test_posted_dead(void)
 {
-	long pid = sysfs_num("server_pid");
+	long pid = dev_attr_long("server_pid");
 	uint32_t i, v;
 	char st[32] = "";
 	int k;
@@ -2810,7 +2706,7 @@ static bool state_is(const char *want)
  */
 static void test_posted_full_common(const char *name, bool kill_server)
 {
-	long pid = sysfs_num("server_pid");
+	long pid = dev_attr_long("server_pid");
 	double t0 = 0, blocked = 0, start;
 	uint32_t i, v;
 	pid_t child = -1;

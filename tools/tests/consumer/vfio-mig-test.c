@@ -40,16 +40,13 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
-#include "vfio-open.h"
+#include "consumer-lib.h"
 #include "vub_sample.h"
 
 #ifndef VFIO_DEVICE_FEATURE_MIG_DATA_SIZE
 #define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 9
 #endif
 
-#define REGION_OFF(i)	((uint64_t)(i) << 40)
-#define BAR0		VFIO_PCI_BAR0_REGION_INDEX
-#define BAR2		(VFIO_PCI_BAR0_REGION_INDEX + 2)
 #define DMA_IOVA	0x100000000ULL
 #define DMA_SIZE	(1U << 20)
 /* dirty-direct: two 2 MiB chunks (the bridge pins a chunk per fault). */
@@ -64,29 +61,7 @@
 #define S_STOP_COPY	VFIO_DEVICE_STATE_STOP_COPY
 #define S_RESUMING	VFIO_DEVICE_STATE_RESUMING
 
-static const char *dev_name;
-static struct vfio_open vo = { .container = -1, .group = -1, .device = -1 };
-static int failures;
-
-static void pass(const char *name)
-{
-	printf("PASS: %s\n", name);
-	fflush(stdout);
-}
-
-static void __attribute__((format(printf, 2, 3)))
-fail(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL: %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failures++;
-}
+#define PINNED()	dev_attr_long("stats/dma_pinned")
 
 #define CHECK(cond, ...) do {				\
 	if (!(cond)) {					\
@@ -94,33 +69,6 @@ fail(const char *name, const char *fmt, ...)
 		return;					\
 	}						\
 } while (0)
-
-static int rd32(unsigned int r, uint64_t off, uint32_t *v)
-{
-	return pread(vo.device, v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
-}
-
-static int wr32(unsigned int r, uint64_t off, uint32_t v)
-{
-	return pwrite(vo.device, &v, 4, REGION_OFF(r) + off) == 4 ? 0 : -1;
-}
-
-static int rd64(unsigned int r, uint64_t off, uint64_t *v)
-{
-	return pread(vo.device, v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
-}
-
-static int wr64(unsigned int r, uint64_t off, uint64_t v)
-{
-	return pwrite(vo.device, &v, 8, REGION_OFF(r) + off) == 8 ? 0 : -1;
-}
-
-static uint32_t reg(uint64_t off)
-{
-	uint32_t v;
-
-	return rd32(BAR0, off, &v) ? 0xdeadbeef : v;
-}
 
 /* VFIO_DEVICE_FEATURE with up to 8 bytes of data; -errno or 0. */
 static int feature(uint32_t flags, void *data, size_t len)
@@ -563,19 +511,6 @@ static int dma_map(void)
 	return dma_map_size(DMA_SIZE);
 }
 
-/* Run the DMA engine: BAR2 @boff -> IOVA @iova (TO_HOST); STATUS. */
-static uint32_t dma_run(uint32_t dir, uint64_t iova, uint32_t len,
-			uint32_t boff)
-{
-	if (wr64(BAR0, VUB_SAMPLE_REG_DMA_ADDR, iova) ||
-	    wr32(BAR0, VUB_SAMPLE_REG_DMA_LEN, len) ||
-	    wr32(BAR0, VUB_SAMPLE_REG_DMA_BUF_OFF, boff) ||
-	    wr32(BAR0, VUB_SAMPLE_REG_DMA_DIR, dir) ||
-	    wr32(BAR0, VUB_SAMPLE_REG_DMA_GO, 1))
-		return ~0U;
-	return reg(VUB_SAMPLE_REG_DMA_STATUS);
-}
-
 static bool all(const uint8_t *p, size_t len, uint8_t v)
 {
 	while (len--)
@@ -692,24 +627,6 @@ static void test_dirty(void)
 	pass(name);
 }
 
-/* A device statistic (stats/NAME), or -1. */
-static long stat_read(const char *stat)
-{
-	char path[PATH_MAX];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/vfio-user/devices/%s/stats/%s",
-		 dev_name, stat);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 static void set_bits(uint64_t *bits, unsigned int first, unsigned int n)
 {
 	while (n--) {
@@ -756,8 +673,7 @@ static void test_dirty_direct(void)
 	long pinned;
 
 	CHECK(!dma_map_size(DMAW_SIZE), "MAP_DMA: %m");
-	CHECK(stat_read("dma_pinned") == 0, "pinned before any DMA: %ld",
-	      stat_read("dma_pinned"));
+	CHECK(PINNED() == 0, "pinned before any DMA: %ld", PINNED());
 	CHECK(!dirty_ctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), "START: %m");
 	CHECK(!dirty_get(bits, sizeof(bits)), "GET_BITMAP: %m");
 	CHECK(all((uint8_t *)bits, sizeof(bits), 0), "dirty before any DMA");
@@ -769,7 +685,7 @@ static void test_dirty_direct(void)
 		     DMA_IOVA + (uint64_t)pg_direct * PG + 40, 16, 0);
 	CHECK(st == VUB_SAMPLE_DMA_OK, "direct DMA: %#x", st);
 	CHECK(reg(VUB_SAMPLE_REG_DMA_DIRECT) >= 1, "not through the mapping");
-	pinned = stat_read("dma_pinned");
+	pinned = PINNED();
 	CHECK(pinned == DMAW_CHUNK, "pinned after one fault: %ld", pinned);
 	/* By message, in chunk 0: page 3, pages 10-12; a read dirties none. */
 	CHECK(!wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE,
@@ -782,8 +698,8 @@ static void test_dirty_direct(void)
 	st = dma_run(VUB_SAMPLE_DMA_DIR_FROM_HOST, DMA_IOVA + 100 * PG,
 		     8 * PG, 0);
 	CHECK(st == VUB_SAMPLE_DMA_OK, "message DMA read: %#x", st);
-	CHECK(stat_read("dma_pinned") == DMAW_CHUNK,
-	      "messages pinned pages: %ld", stat_read("dma_pinned"));
+	CHECK(PINNED() == DMAW_CHUNK,
+	      "messages pinned pages: %ld", PINNED());
 	CHECK(!wr32(BAR0, VUB_SAMPLE_REG_DMA_MODE, VUB_SAMPLE_DMA_MODE_AUTO),
 	      "mode");
 
@@ -806,8 +722,8 @@ static void test_dirty_direct(void)
 	CHECK(!dirty_get(bits, sizeof(bits)), "GET_BITMAP 2: %m");
 	CHECK(bits_eq(bits, want, WORDS, diff, sizeof(diff)),
 	      "second sync: %s", diff);
-	CHECK(stat_read("dma_pinned") == DMAW_CHUNK,
-	      "pinned while stopped: %ld", stat_read("dma_pinned"));
+	CHECK(PINNED() == DMAW_CHUNK,
+	      "pinned while stopped: %ld", PINNED());
 	CHECK(!dirty_ctl(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), "STOP tracking");
 	CHECK(set_state(S_RUNNING) == -1, "RUNNING");
 	pass(name);
