@@ -13,6 +13,7 @@
 
 #include "server.h"
 #include "cmd.h"
+#include "fdpass.h"
 
 static const char *const cmd_names[VFIO_USER_MAX_COMMAND] = {
 	[VFIO_USER_VERSION] = "VERSION",
@@ -132,7 +133,6 @@ static int read_full(struct vus_conn *c, void *buf, size_t len,
 			.msg_control = cbuf.buf,
 			.msg_controllen = sizeof(cbuf.buf),
 		};
-		struct cmsghdr *cm;
 		ssize_t r;
 		int w;
 
@@ -164,24 +164,7 @@ static int read_full(struct vus_conn *c, void *buf, size_t len,
 		}
 		if (mh.msg_flags & MSG_CTRUNC)
 			m->recv_err = EFAULT;	/* as libvfio-user */
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			int n, i, *p;
-
-			if (cm->cmsg_level != SOL_SOCKET ||
-			    cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			p = (int *)CMSG_DATA(cm);
-			for (i = 0; i < n; i++) {
-				int fd;
-
-				memcpy(&fd, p + i, sizeof(fd));
-				if (m->nfds < VUS_RECV_FDS_LIMIT)
-					m->fds[m->nfds++] = fd;
-				else
-					close(fd);
-			}
-		}
+		fdpass_take(&mh, m->fds, &m->nfds, VUS_RECV_FDS_LIMIT);
 		got += r;
 	}
 	return 0;
@@ -250,20 +233,8 @@ int vus_send_raw(struct vus_conn *c, const void *buf, size_t len,
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 		ssize_t r;
 
-		if (sent == 0 && nfds > 0) {
-			struct cmsghdr *cm;
-
-			if (nfds > 16)
-				nfds = 16;
-			memset(&cbuf, 0, sizeof(cbuf));
-			mh.msg_control = cbuf.buf;
-			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-			cm = CMSG_FIRSTHDR(&mh);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-			memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-		}
+		if (sent == 0 && nfds > 0)
+			fdpass_attach(&mh, cbuf.buf, fds, nfds > 16 ? 16 : nfds);
 		r = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
 		if (r < 0) {
 			if (errno == EINTR && !vus_stop)

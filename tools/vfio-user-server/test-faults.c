@@ -527,8 +527,7 @@ static void fault_dma_truncated(void)
 	CHECK(ret == -ETIMEDOUT && r.len == 0, "got %d after the stall", ret);
 	close(fd);
 	fd = t_connect_negotiated(&s, NULL);
-	CHECK(fd >= 0 && t_bar0(fd, VUB_SAMPLE_REG_ID) == VUB_SAMPLE_ID_VALUE,
-	      "next client not served");
+	CHECK(t_alive(fd), "next client not served");
 	t_pass(__t_name);
 out:
 	t_reply_free(&r);

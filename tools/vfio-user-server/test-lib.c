@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "fdpass.h"
 #include "test.h"
 
 const char *t_server_path = "./vfio-user-server";
@@ -208,18 +209,10 @@ int t_send_raw(int fd, const void *buf, size_t len, const int *fds, int nfds)
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t r;
 
-	if (nfds > 0) {
-		struct cmsghdr *cm;
-
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
+	if (nfds > 32)
+		return -EINVAL;
+	if (nfds > 0)
+		fdpass_attach(&mh, cbuf.buf, fds, nfds);
 	r = sendmsg(fd, &mh, MSG_NOSIGNAL);
 	if (r < 0)
 		return -errno;
@@ -274,7 +267,6 @@ static int recv_some(int fd, struct reply *r, void *buf, size_t len,
 			.msg_controllen = sizeof(cbuf.buf),
 		};
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
-		struct cmsghdr *cm;
 		long left = deadline - now_ms();
 		ssize_t n;
 
@@ -285,22 +277,7 @@ static int recv_some(int fd, struct reply *r, void *buf, size_t len,
 			return -errno;
 		if (n == 0)
 			return got ? (int)got : -ECONNRESET;
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			int k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int), i;
-
-			if (cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			for (i = 0; i < k; i++) {
-				int f;
-
-				memcpy(&f, CMSG_DATA(cm) + i * sizeof(int),
-				       sizeof(f));
-				if (r->nfds < 16)
-					r->fds[r->nfds++] = f;
-				else
-					close(f);
-			}
-		}
+		fdpass_take(&mh, r->fds, &r->nfds, 16);
 		got += n;
 	}
 	return got;
@@ -559,6 +536,11 @@ uint32_t t_bar0(int fd, uint64_t off)
 	if (t_rd32(fd, 0, off, &v))
 		return 0xdeadbeef;
 	return v;
+}
+
+bool t_alive(int fd)
+{
+	return fd >= 0 && t_bar0(fd, VUB_SAMPLE_REG_ID) == VUB_SAMPLE_ID_VALUE;
 }
 
 int t_set_irqs(int fd, uint32_t flags, uint32_t index, uint32_t start,

@@ -107,6 +107,8 @@ int t_wr32(int fd, uint32_t region, uint64_t off, uint32_t v);
 int t_rd64(int fd, uint32_t region, uint64_t off, uint64_t *v);
 int t_wr64(int fd, uint32_t region, uint64_t off, uint64_t v);
 uint32_t t_bar0(int fd, uint64_t off);	/* 0xdeadbeef on error */
+/* @fd is connected to a server that answers: the ID register reads right. */
+bool t_alive(int fd);
 int t_set_irqs(int fd, uint32_t flags, uint32_t index, uint32_t start,
 	       uint32_t count, const void *data, uint32_t dlen,
 	       const int *fds, int nfds);
