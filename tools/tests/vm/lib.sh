@@ -38,6 +38,30 @@ stop_server() {
 	SERVER_PID=
 }
 
+# kill_server: SIGKILL, as a crash (the socket file stays behind).
+kill_server() {
+	kill -9 "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_PID=
+}
+
+# wait_state STATE [TENTHS]: wait (default 10 s) until the device whose
+# sysfs directory is $D is in STATE; fails if it is not by then.
+wait_state() {
+	_i=0
+	while [ "$(cat "$D/state" 2>/dev/null)" != "$1" ] && [ $_i -lt "${2:-100}" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ "$(cat "$D/state" 2>/dev/null)" = "$1" ]
+}
+
+# hexid MACRO: the value of MACRO in vub_sample.h as 4 hex digits
+# (VUB_SAMPLE_VENDOR_ID, VUB_SAMPLE_DEVICE_ID).
+hexid() {
+	printf '%04x' "$(sed -n "s/^#define $1[^0-9]*\(0x[0-9a-fA-F]*\).*/\1/p" "$TOP/tools/include/vub_sample.h")"
+}
+
 # load_module [params...]
 load_module() {
 	insmod "$VUB_KO" "$@"
@@ -52,6 +76,21 @@ module_refcount() {
 	cat /sys/module/vfio_user/refcnt 2>/dev/null || echo none
 }
 
+# qemu_test_init DIR fail|skip: the start of a QEMU test: $QEMU
+# (default qemu-system-x86_64), d=DIR an empty scratch directory,
+# SIGPIPE ignored (QMP writes to a QEMU that died).  If $QEMU is not
+# installed, reports qemu-present as a failure or a skip and fails.
+qemu_test_init() {
+	QEMU=${QEMU:-qemu-system-x86_64}
+	d=$1
+	rm -rf "$d"
+	mkdir -p "$d"
+	trap '' PIPE
+	command -v "$QEMU" >/dev/null 2>&1 && return 0
+	$2 qemu-present "$QEMU not installed"
+	return 1
+}
+
 # run_consumer DEVICE TEST...: run the VFIO consumer test program on
 # DEVICE, reporting its PASS/FAIL/SKIP lines as cases of this test.
 run_consumer() {
@@ -62,6 +101,23 @@ run_consumer() {
 		-e "s/^SKIP: /SKIP: vm:$T:/p" -e 's/^INFO: /INFO: /p' "$_out"
 	grep -q '^FAIL' "$_out" && FAILED=1
 	[ $_rc -eq 0 ] || fail consumer-exit "status $_rc"
+}
+
+# start_consumer OUT ARGS...: vfio-consumer-test ARGS in the background
+# (output in OUT, CONSUMER_PID), for a long-running test such as
+# survive:...; waits (20 s at most) until it prints RUNNING, fails if
+# it did not.
+start_consumer() {
+	_out=$1
+	shift
+	"$CONSUMER/vfio-consumer-test" "$@" >"$_out" 2>&1 &
+	CONSUMER_PID=$!
+	_i=0
+	while ! grep -q RUNNING "$_out" && [ $_i -lt 200 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	grep -q RUNNING "$_out"
 }
 
 # wr FILE STRING: write STRING to FILE in one write(2); prints nothing

@@ -22,7 +22,6 @@ d=$2
 VUDEV=$3
 V="virsh -c qemu:///system"
 
-hexid() { printf '%04x' "$(sed -n "s/^#define $1[^0-9]*\(0x[0-9a-fA-F]*\).*/\1/p" "$TOP/tools/include/vub_sample.h")"; }
 vid=$(hexid VUB_SAMPLE_VENDOR_ID)
 did=$(hexid VUB_SAMPLE_DEVICE_ID)
 

@@ -57,8 +57,8 @@ while kill -0 "$qpid" 2>/dev/null && [ $(( $(date +%s) - t0 )) -lt 75 ]; do
 done
 echo "$T: SeaBIOS assigned the BARs after ~$(( $(date +%s) - t0 )) s; info pci:"
 sed 's/^/    /' "$d/vub0"
-vid=$(printf '%04x' "$(sed -n 's/^#define VUB_SAMPLE_VENDOR_ID[^0-9]*\(0x[0-9a-fA-F]*\).*/\1/p' "$TOP/tools/include/vub_sample.h")")
-did=$(printf '%04x' "$(sed -n 's/^#define VUB_SAMPLE_DEVICE_ID[^0-9]*\(0x[0-9a-fA-F]*\).*/\1/p' "$TOP/tools/include/vub_sample.h")")
+vid=$(hexid VUB_SAMPLE_VENDOR_ID)
+did=$(hexid VUB_SAMPLE_DEVICE_ID)
 check info-pci-ids grep -q "PCI device $vid:$did" "$d/vub0"
 # BAR sizes: "at 0xSTART [0xEND]" with END = START + size - 1.
 barsize() {

@@ -23,34 +23,14 @@ wr() {
 BUS=/sys/bus/vfio-user
 D=$BUS/devices/vfio-user0
 
-# wait_state STATE [TENTHS]: wait until the device is in STATE.
-wait_state() {
-	_i=0
-	while [ "$(cat $D/state 2>/dev/null)" != "$1" ] && [ $_i -lt "${2:-100}" ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	[ "$(cat $D/state 2>/dev/null)" = "$1" ]
-}
-
-# kill_server: SIGKILL, as a crash (the socket file stays behind).
-kill_server() {
-	kill -9 "$SERVER_PID" 2>/dev/null
-	wait "$SERVER_PID" 2>/dev/null
-	SERVER_PID=
-}
-
 # survive NAME CYCLES: a consumer keeps one open across CYCLES
 # kill/restart/reconnect cycles; its ERR eventfd must fire CYCLES times.
 survive() {
 	_name=$1
 	_cycles=$2
 	out=/tmp/consumer-$T-$_name.log
-	"$CONSUMER/vfio-consumer-test" vfio-user0 "survive:$((4 + 5 * _cycles)):3" >"$out" 2>&1 &
-	_cpid=$!
-	_i=0
-	while ! grep -q RUNNING "$out" && [ $_i -lt 200 ]; do sleep 0.1; _i=$((_i + 1)); done
-	check $_name-running grep -q RUNNING "$out"
+	check $_name-running start_consumer "$out" vfio-user0 "survive:$((4 + 5 * _cycles)):3"
+	_cpid=$CONSUMER_PID
 	_c=0
 	while [ $_c -lt "$_cycles" ]; do
 		sleep 2
@@ -103,10 +83,8 @@ check rmmod-mmap unload_module
 check server-close start_server "$sock"
 check insmod-close load_module socket="$sock" reconnect=1 ioeventfds=0
 out=/tmp/consumer-$T-close.log
-"$CONSUMER/vfio-consumer-test" vfio-user0 survive:60:2 >"$out" 2>&1 &
-cpid=$!
-i=0
-while ! grep -q RUNNING "$out" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+check close-running start_consumer "$out" vfio-user0 survive:60:2
+cpid=$CONSUMER_PID
 sleep 1
 kill_server
 check close-reconnecting wait_state reconnecting
@@ -150,10 +128,8 @@ check insmod-tmo load_module socket="$sock" ioeventfds=0
 check enable-sysfs sh -c "echo 1 > $D/reconnect_enabled"
 check tmo-set sh -c "echo 1500 > $D/reconnect_timeout_ms"
 out=/tmp/consumer-$T-tmo.log
-"$CONSUMER/vfio-consumer-test" vfio-user0 survive:6:2 >"$out" 2>&1 &
-cpid=$!
-i=0
-while ! grep -q RUNNING "$out" && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+check tmo-running start_consumer "$out" vfio-user0 survive:6:2
+cpid=$CONSUMER_PID
 sleep 1
 kill_server
 check tmo-reconnecting wait_state reconnecting 10

@@ -13,32 +13,18 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/qmp.sh"
 
-QEMU=${QEMU:-qemu-system-x86_64}
 sock=/tmp/t40.sock
-dev=/sys/bus/vfio-user/devices/vfio-user0
-d=/tmp/t40
-rm -rf "$d"
-mkdir -p "$d"
-trap '' PIPE
-
-if ! command -v "$QEMU" >/dev/null 2>&1; then
-	fail qemu-present "$QEMU not installed"
-	exit 0
-fi
+D=/sys/bus/vfio-user/devices/vfio-user0
+qemu_test_init /tmp/t40 fail || exit 0
 
 check server start_server "$sock"
 check insmod load_module socket="$sock"
-i=0
-while [ "$(cat $dev/state 2>/dev/null)" != ready ] && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-check state-ready-before test "$(cat $dev/state 2>/dev/null)" = ready
+check state-ready-before wait_state ready 50
 
-QDEV=$dev
+QDEV=$D
 QNAME=vfio-user0
 QOPTS=
-VUDEV=$dev
+VUDEV=$D
 VUNAME=vfio-user0
 qemu_remove() { wr /sys/bus/vfio-user/remove vfio-user0; }
 . "$(dirname "$0")/qemu-body.sh"

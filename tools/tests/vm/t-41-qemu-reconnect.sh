@@ -14,33 +14,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/qmp.sh"
 
-QEMU=${QEMU:-qemu-system-x86_64}
 sock=/tmp/t41.sock
-dev=/sys/bus/vfio-user/devices/vfio-user0
-d=/tmp/t41
-rm -rf "$d"
-mkdir -p "$d"
-trap '' PIPE
-
-if ! command -v "$QEMU" >/dev/null 2>&1; then
-	skip qemu-present "$QEMU not installed"
-	exit 0
-fi
-
-wait_state() {
-	_i=0
-	while [ "$(cat $dev/state 2>/dev/null)" != "$1" ] && [ $_i -lt "${2:-100}" ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	[ "$(cat $dev/state 2>/dev/null)" = "$1" ]
-}
-
-kill_server() {
-	kill -9 "$SERVER_PID" 2>/dev/null
-	wait "$SERVER_PID" 2>/dev/null
-	SERVER_PID=
-}
+D=/sys/bus/vfio-user/devices/vfio-user0
+qemu_test_init /tmp/t41 skip || exit 0
 
 # start_qemu OPTS: QEMU with the device, QMP on a fifo; waits until
 # SeaBIOS assigned BAR0 (info pci in $d/vub0).
@@ -50,7 +26,7 @@ start_qemu() {
 	t0=$(date +%s)
 	timeout 300 "$QEMU" -machine q35 -accel tcg -nodefaults -no-user-config \
 		-display none -m 128 -serial none -qmp stdio \
-		-device vfio-pci,sysfsdev=$dev,id=vub0$1 \
+		-device vfio-pci,sysfsdev=$D,id=vub0$1 \
 		<"$d/in" >"$d/qmp.out" 2>"$d/qemu.err" &
 	qpid=$!
 	exec 3>"$d/in"
@@ -81,23 +57,23 @@ quit_qemu() {
 	wait "$qpid"
 }
 
-vid=$(printf '%04x' "$(sed -n 's/^#define VUB_SAMPLE_VENDOR_ID[^0-9]*\(0x[0-9a-fA-F]*\).*/\1/p' "$TOP/tools/include/vub_sample.h")")
-did=$(printf '%04x' "$(sed -n 's/^#define VUB_SAMPLE_DEVICE_ID[^0-9]*\(0x[0-9a-fA-F]*\).*/\1/p' "$TOP/tools/include/vub_sample.h")")
+vid=$(hexid VUB_SAMPLE_VENDOR_ID)
+did=$(hexid VUB_SAMPLE_DEVICE_ID)
 
 check server start_server "$sock"
 check insmod load_module socket="$sock" reconnect=1 reconnect_timeout_ms=60000 reconnect_err=0
 check qemu-start start_qemu ",x-no-mmap=on"
-pid0=$(cat $dev/server_pid)
+pid0=$(cat $D/server_pid)
 kill_server
 check reconnecting wait_state reconnecting
 check server2 start_server "$sock"
-check reconnect wr $dev/reconnect "$sock"
-check ready test "$(cat $dev/state)" = ready
-check new-server test "$(cat $dev/server_pid)" != "$pid0"
+check reconnect wr $D/reconnect "$sock"
+check ready test "$(cat $D/state)" = ready
+check new-server test "$(cat $D/server_pid)" != "$pid0"
 check qemu-alive kill -0 "$qpid"
 check info-pci-after info_pci
 check info-pci-ids grep -q "PCI device $vid:$did" "$d/vub0"
-check reconnects test "$(cat $dev/stats/reconnects)" = 1
+check reconnects test "$(cat $D/stats/reconnects)" = 1
 qmp_send '{"execute":"query-status"}'
 i=0
 while ! grep -q '"status": *"running"' "$d/qmp.out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -107,13 +83,13 @@ check qemu-exit-0 test $? = 0
 sed 's/^/    qemu stderr: /' "$d/qemu.err" | head -n 5
 
 # BAR2 mapped by QEMU: refused while the mapping exists.
-check short-timeout sh -c "echo 5000 > $dev/reconnect_timeout_ms"
+check short-timeout sh -c "echo 5000 > $D/reconnect_timeout_ms"
 check qemu-mmap-start start_qemu ""
 kill_server
 check mmap-reconnecting wait_state reconnecting
 check server3 start_server "$sock"
-check mmap-refused test "$(wr $dev/reconnect "$sock")" = "Device or resource busy"
-check mmap-still-reconnecting test "$(cat $dev/state)" = reconnecting
+check mmap-refused test "$(wr $D/reconnect "$sock")" = "Device or resource busy"
+check mmap-still-reconnecting test "$(cat $D/state)" = reconnecting
 check mmap-refusal-logged sh -c 'dmesg | grep -q "vfio-user0: reconnect: region 2 of the lost server is still mapped"'
 quit_qemu
 # QEMU's close did not wait: the timeout breaks the device a bit later.

@@ -13,24 +13,16 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/qmp.sh"
 
-QEMU=${QEMU:-qemu-system-x86_64}
 BUS=/sys/bus/vfio-user
 MDEV_KO=${VUB_KO%/*}/vfio_user_mdev.ko
-d=/tmp/t42
-rm -rf "$d"
-mkdir -p "$d"
-sock=$d/a.sock
 U=6f6b1e0c-2b8a-4c55-9e0e-42a000000001
-trap '' PIPE
 
 if [ ! -e "$MDEV_KO" ]; then
 	skip all "vfio_user_mdev.ko not built (kernel without CONFIG_VFIO_MDEV)"
 	exit 0
 fi
-if ! command -v "$QEMU" >/dev/null 2>&1; then
-	fail qemu-present "$QEMU not installed"
-	exit 0
-fi
+qemu_test_init /tmp/t42 fail || exit 0
+sock=$d/a.sock
 
 check modprobe-mdev modprobe mdev
 check server start_server "$sock"
