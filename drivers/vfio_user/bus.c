@@ -600,12 +600,9 @@ static ssize_t add_store(vub_bus_attr_bus_t *bus, const char *buf,
 	char *s;
 	int ret;
 
-	/* As nbd: the file mode is not the only gate. */
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	s = kstrndup(buf, count, GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
+	s = vub_admin_strdup(buf, count);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
 	ret = vub_parse_add(s, &a);
 	if (!ret)
 		ret = vub_device_create(&a);
@@ -619,11 +616,9 @@ static ssize_t remove_store(vub_bus_attr_bus_t *bus, const char *buf,
 	char *s;
 	int ret;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	s = kstrndup(buf, count, GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
+	s = vub_admin_strdup(buf, count);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
 	ret = vub_device_remove(strim(s));
 	kfree(s);
 	return ret ?: count;

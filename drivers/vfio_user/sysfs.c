@@ -120,6 +120,16 @@ static ssize_t server_uid_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(server_uid);
 
+char *vub_admin_strdup(const char *buf, size_t count)
+{
+	char *s;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return ERR_PTR(-EPERM);
+	s = kstrndup(buf, count, GFP_KERNEL);
+	return s ?: ERR_PTR(-ENOMEM);
+}
+
 static ssize_t vub_timeout_store(unsigned int *field, const char *buf,
 				 size_t count)
 {
@@ -233,12 +243,9 @@ static ssize_t reconnect_store(struct device *dev,
 	char *s, *path;
 	int ret;
 
-	/* As add: the file mode is not the only gate. */
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	s = kstrndup(buf, count, GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
+	s = vub_admin_strdup(buf, count);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
 	path = strim(s);
 	ret = vub_reconnect(to_vub_device(dev), *path ? path : NULL);
 	kfree(s);

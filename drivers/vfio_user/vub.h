@@ -518,6 +518,21 @@ void vub_conn_free(struct vub_device *vd);
  */
 const char *vub_state_name(enum vub_state state);
 
+/**
+ * vub_admin_strdup() - what an administrator wrote to a command attribute
+ * @buf: the sysfs write
+ * @count: its length
+ *
+ * For add, remove and reconnect, which connect to or let go of a
+ * server: the file mode is not the only gate (as nbd), the writer needs
+ * CAP_SYS_ADMIN.
+ *
+ * Context: the writing process.
+ * Return: a NUL-terminated copy of @buf (kfree() it), ERR_PTR(-EPERM)
+ * or ERR_PTR(-ENOMEM).
+ */
+char *vub_admin_strdup(const char *buf, size_t count);
+
 extern const struct attribute_group *vub_dev_groups[];
 extern unsigned int vub_default_timeout_ms;
 extern unsigned int vub_default_reset_timeout_ms;
