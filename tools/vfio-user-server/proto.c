@@ -253,7 +253,8 @@ static int rx_read(struct vus_conn *c, void *buf, size_t len, int timeout_ms,
  */
 int vus_recv_msg(struct vus_conn *c, struct vus_msg **out, int timeout_ms)
 {
-	struct vus_msg *m = calloc(1, sizeof(*m));
+	/* Everything but the 4 KiB of fds, which nfds counts. */
+	struct vus_msg *m = malloc(sizeof(*m));
 	uint64_t start = c->rx_pos - (c->rtail - c->rhead);
 	uint32_t size;
 	int e;
@@ -261,6 +262,7 @@ int vus_recv_msg(struct vus_conn *c, struct vus_msg **out, int timeout_ms)
 	*out = NULL;
 	if (!m)
 		return -1;
+	memset(m, 0, offsetof(struct vus_msg, fds));
 	if (rx_read(c, &m->hdr, VUS_HDR_SIZE, timeout_ms, true) < 0)
 		goto fail;
 	size = m->hdr.msg_size;

@@ -57,11 +57,11 @@ struct vus_msg {
 	struct vfio_user_header hdr;
 	uint8_t *data;		/* payload, hdr.msg_size - 16 bytes */
 	uint32_t len;
-	int fds[VUS_RECV_FDS_LIMIT];
 	int nfds;
 	int recv_err;		/* errno to reply with (e.g. EFAULT: MSG_CTRUNC) */
 	bool fatal;		/* drop the client after replying */
 	struct vus_msg *next;
+	int fds[VUS_RECV_FDS_LIMIT];	/* last: not zeroed, nfds counts */
 };
 
 /* DMA region mapped by the client. */
