@@ -3,10 +3,16 @@
  * vfio_user transport: the kernel socket to the server, request/reply
  * matching, the receiver thread and the "broken" state.
  *
- * See conn.h for the locking rules.  Message IDs are allocated
- * cyclically from the pending table (0..65534), so an ID is never
- * reused while a request with that ID, or a tombstone for an abandoned
- * one, is still in the table.
+ * See conn.h for the locking rules.  Message IDs are the lowest free
+ * index of the pending table (0..65534), so an ID is never reused while
+ * a request with that ID, or a tombstone for an abandoned one, is still
+ * in the table.  Not cyclic: with one request in flight its ID is 0,
+ * which the xarray keeps in its head, so a request allocates and frees
+ * (through RCU) no xarray node; cyclic IDs cost up to three of each per
+ * request, measurably (Documentation/qemu-and-bench.rst).  A server
+ * that answers a request twice is still caught: the second reply finds
+ * no request, or the next request with that ID, whose own reply then
+ * finds none; either way the device breaks (-EPROTO).
  *
  * Posted messages (vub_post(), REGION_WRITE with NO_REPLY) all carry
  * msg_id VUB_POSTED_MSG_ID, outside the range requests are allocated
@@ -531,8 +537,8 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 		return -EIO;
 	}
 	/* May drop and retake the lock to allocate. */
-	ret = __xa_alloc_cyclic(&c->pending, &id, &req, XA_LIMIT(0, VUB_POSTED_MSG_ID - 1),
-				&c->next_id, GFP_KERNEL);
+	ret = __xa_alloc(&c->pending, &id, &req, XA_LIMIT(0, VUB_POSTED_MSG_ID - 1),
+			 GFP_KERNEL);
 	if (ret < 0) {
 		xa_unlock(&c->pending);
 		return ret == -EBUSY ? -EAGAIN : ret;
@@ -1315,7 +1321,7 @@ void vub_conn_clear_new_sock(struct vub_device *vd)
 	xa_unlock(&c->pending);
 }
 
-int vub_conn_swap(struct vub_device *vd, struct socket *sock, u32 next_id)
+int vub_conn_swap(struct vub_device *vd, struct socket *sock)
 {
 	struct vub_conn *c = vd->conn;
 	struct socket *old = NULL;
@@ -1348,7 +1354,6 @@ int vub_conn_swap(struct vub_device *vd, struct socket *sock, u32 next_id)
 		old = c->sock;
 		c->sock = sock;
 		c->new_sock = NULL;
-		c->next_id = next_id;
 		c->rx = t;
 		c->replayer = current;
 		c->replaying = true;
