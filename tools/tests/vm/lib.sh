@@ -72,3 +72,12 @@ wr() {
 	echo "${_err##*: }"
 	return 1
 }
+
+# kasan_on: is this a KASAN kernel?  Its quarantine keeps freed objects
+# for a while, which slab-growth checks must allow for.  The boot line
+# may have left the ring buffer by the time a late test asks: look at
+# the symbol table first.
+kasan_on() {
+	grep -qw kasan_report /proc/kallsyms 2>/dev/null ||
+		dmesg | grep -q 'KernelAddressSanitizer initialized'
+}

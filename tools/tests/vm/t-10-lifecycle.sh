@@ -104,7 +104,7 @@ check cycles-all-ok test $ok = $cycles
 # KASAN's quarantine keeps freed objects for a while, so slab grows
 # without a leak there; on that kernel t-99-kmemleak is the leak check.
 slab_max=512
-dmesg | grep -q 'KernelAddressSanitizer initialized' && slab_max=2048
+kasan_on && slab_max=2048
 check cycles-slab test $((after - before)) -lt $slab_max
 check cycles-no-devices test -z "$(ls $BUS/devices)"
 check cycles-rmmod unload_module

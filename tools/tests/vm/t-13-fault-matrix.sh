@@ -295,7 +295,7 @@ sync; echo 2 > /proc/sys/vm/drop_caches
 slab_after=$(slab)
 echo "INFO: $T: Slab ${slab_before} kB -> ${slab_after} kB over $run cells"
 slab_max=512
-dmesg | grep -q 'KernelAddressSanitizer initialized' && slab_max=2048
+kasan_on && slab_max=2048
 check slab test $((slab_after - slab_before)) -lt $slab_max
 check refcount-zero test "$(module_refcount)" = 0
 check rmmod unload_module

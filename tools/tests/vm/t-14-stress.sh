@@ -23,7 +23,7 @@ mkdir -p $D
 # Consumer run time; the debug kernel (KASAN, lockdep) is about five
 # times slower, so it gets longer for the same number of storm rounds.
 DUR=45
-dmesg | grep -q 'KernelAddressSanitizer initialized' && DUR=90
+kasan_on && DUR=90
 DUR=${VUB_STRESS_SECONDS:-$DUR}
 THREADS=3
 
