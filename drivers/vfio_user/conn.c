@@ -1572,9 +1572,9 @@ static int __vub_conn_swap(struct vub_device *vd, struct socket *sock,
 	/* No reader, no writer of the old socket from here on. */
 	mutex_lock(&c->rx_lock);
 	/* An upgrade holds the gate: only the stopped receiver sent. */
-	if (upgrade)
+	if (upgrade) {
 		mutex_lock(&c->send_lock);
-	else if (mutex_lock_killable(&c->send_lock)) {
+	} else if (mutex_lock_killable(&c->send_lock)) {
 		mutex_unlock(&c->rx_lock);
 		kthread_stop(t);
 		return -EINTR;

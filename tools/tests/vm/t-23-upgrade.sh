@@ -10,8 +10,9 @@
 # paths, each leaving the device on the old server, running, with its
 # state: the new server refuses the stream, dies mid-stream, presents
 # another device, has no migration; the writer is killed; a mapped
-# region refuses (EBUSY), as a server without migration does
-# (EOPNOTSUPP); the old server dying mid-stream breaks the device.
+# region and a consumer migrating the device refuse (EBUSY), as a
+# server without migration does (EOPNOTSUPP); the old server dying
+# mid-stream breaks the device.
 . "$(dirname "$0")/lib.sh"
 
 sa=/run/t23a.sock
@@ -185,6 +186,23 @@ check unmapped-pid test "$(cat $D/server_pid)" = "$pb"
 check unmapped-old-exited gone "$old"
 SERVER_PID=$pb
 check relative-path-refused test "$(wr $D/upgrade "run/x.sock")" = "Invalid argument"
+# The consumer migrating the device (its state STOP): EBUSY.
+check migrating-server start_server "$sa" --migration --once
+pm=$SERVER_PID
+out=/tmp/mig-$T-hold.log
+"$CONSUMER/vfio-mig-test" vfio-user0 hold-stop:8 >"$out" 2>&1 &
+hp=$!
+i=0
+while ! grep -q STOPPED "$out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check consumer-stopped grep -q STOPPED "$out"
+check consumer-migrating test "$(cat $D/migration)" = stop
+check migrating-busy test "$(wr $D/upgrade "$sa")" = "Device or resource busy"
+check migrating-logged sh -c 'dmesg | grep -q "vfio-user0: upgrade: the consumer is migrating the device (migration state stop)"'
+wait $hp
+check hold-stop-pass grep -q '^PASS: hold-stop' "$out"
+check migrating-old-pid test "$(cat $D/server_pid)" = "$pb"
+SERVER_PID=$pm stop_server
+SERVER_PID=$pb
 # The same through the systemd helper (tools/system).
 helper="$TOP/tools/system/vfio-user-device"
 check unit-server start_server "$sa" --migration --once
