@@ -47,6 +47,23 @@ gone() {
 	return 0
 }
 
+# hold NAME MARKER CMD...: run CMD in the background (pid HP, output
+# HOLD_OUT) and wait until it prints MARKER.
+hold() {
+	_n=$1
+	_m=$2
+	shift 2
+	HOLD_OUT=/tmp/hold-$T-$_n.log
+	"$@" >"$HOLD_OUT" 2>&1 &
+	HP=$!
+	_i=0
+	while ! grep -q "$_m" "$HOLD_OUT" && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	check "$_n" grep -q "$_m" "$HOLD_OUT"
+}
+
 # consumer NAME SPEC: start a survive-carry consumer in the background,
 # wait until it runs; sets CPID and OUT.
 consumer() {
@@ -168,19 +185,14 @@ SERVER_PID=$slow stop_server
 SERVER_PID=$old
 
 # A mapped region refuses the upgrade (EBUSY); unmapped, it works.
-out=/tmp/consumer-$T-hold.log
-"$CONSUMER/vfio-consumer-test" vfio-user0 hold-mmap:4 >"$out" 2>&1 &
-hp=$!
-i=0
-while ! grep -q MAPPED "$out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-check mapped grep -q MAPPED "$out"
 old=$SERVER_PID
 check busy-server start_server "$sb" --migration --once
 pb=$SERVER_PID
+hold mapped MAPPED "$CONSUMER/vfio-consumer-test" vfio-user0 hold-mmap:8
 check mapped-busy test "$(wr $D/upgrade "$sb")" = "Device or resource busy"
 check busy-logged sh -c 'dmesg | grep -q "vfio-user0: upgrade: region 2 of the server is mapped"'
-wait $hp
-check hold-pass grep -q '^PASS: hold-mmap' "$out"
+wait $HP
+check hold-pass grep -q '^PASS: hold-mmap' "$HOLD_OUT"
 check unmapped-upgrade wr $D/upgrade "$sb"
 check unmapped-pid test "$(cat $D/server_pid)" = "$pb"
 check unmapped-old-exited gone "$old"
@@ -189,17 +201,12 @@ check relative-path-refused test "$(wr $D/upgrade "run/x.sock")" = "Invalid argu
 # The consumer migrating the device (its state STOP): EBUSY.
 check migrating-server start_server "$sa" --migration --once
 pm=$SERVER_PID
-out=/tmp/mig-$T-hold.log
-"$CONSUMER/vfio-mig-test" vfio-user0 hold-stop:8 >"$out" 2>&1 &
-hp=$!
-i=0
-while ! grep -q STOPPED "$out" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-check consumer-stopped grep -q STOPPED "$out"
+hold consumer-stopped STOPPED "$CONSUMER/vfio-mig-test" vfio-user0 hold-stop:8
 check consumer-migrating test "$(cat $D/migration)" = stop
 check migrating-busy test "$(wr $D/upgrade "$sa")" = "Device or resource busy"
 check migrating-logged sh -c 'dmesg | grep -q "vfio-user0: upgrade: the consumer is migrating the device (migration state stop)"'
-wait $hp
-check hold-stop-pass grep -q '^PASS: hold-stop' "$out"
+wait $HP
+check hold-stop-pass grep -q '^PASS: hold-stop' "$HOLD_OUT"
 check migrating-old-pid test "$(cat $D/server_pid)" = "$pb"
 SERVER_PID=$pm stop_server
 SERVER_PID=$pb
