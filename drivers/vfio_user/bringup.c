@@ -509,7 +509,6 @@ static int bu_run(struct vub_bu *bu)
 		if (ret)
 			return ret;
 	}
-	d->next_id = bu->msg_id;
 	if (bu->reconnect)
 		return 0;
 	/*
@@ -521,7 +520,6 @@ static int bu_run(struct vub_bu *bu)
 	for (i = 0; i < vd->info.num_regions; i++)
 		if (vd->region_files[i])
 			vd->posted_writes = false;
-	vd->conn->next_id = bu->msg_id;
 	dev_dbg(&vd->dev, "bring-up done: max_msg_fds %u, max_data_xfer_size %u, pgsizes %#llx, %u ioeventfds, posted writes %s\n",
 		vd->caps.max_msg_fds, vd->caps.max_data_xfer_size,
 		(unsigned long long)vd->caps.pgsizes,

@@ -3,10 +3,16 @@
  * vfio_user transport: the kernel socket to the server, request/reply
  * matching, the receiver thread and the "broken" state.
  *
- * See conn.h for the locking rules.  Message IDs are allocated
- * cyclically from the pending table (0..65534), so an ID is never
- * reused while a request with that ID, or a tombstone for an abandoned
- * one, is still in the table.
+ * See conn.h for the locking rules.  Message IDs are the lowest free
+ * index of the pending table (0..65534), so an ID is never reused while
+ * a request with that ID, or a tombstone for an abandoned one, is still
+ * in the table.  Not cyclic: with one request in flight its ID is 0,
+ * which the xarray keeps in its head, so a request allocates and frees
+ * (through RCU) no xarray node; cyclic IDs cost up to three of each per
+ * request, measurably (Documentation/qemu-and-bench.rst).  A server
+ * that answers a request twice is still caught: the second reply finds
+ * no request, or the next request with that ID, whose own reply then
+ * finds none; either way the device breaks (-EPROTO).
  *
  * Posted messages (vub_post(), REGION_WRITE with NO_REPLY) all carry
  * msg_id VUB_POSTED_MSG_ID, outside the range requests are allocated
@@ -618,8 +624,8 @@ again:
 		return -EIO;
 	}
 	/* May drop and retake the lock to allocate. */
-	ret = __xa_alloc_cyclic(&c->pending, &id, &req, XA_LIMIT(0, VUB_POSTED_MSG_ID - 1),
-				&c->next_id, GFP_KERNEL);
+	ret = __xa_alloc(&c->pending, &id, &req, XA_LIMIT(0, VUB_POSTED_MSG_ID - 1),
+			 GFP_KERNEL);
 	if (ret < 0) {
 		xa_unlock(&c->pending);
 		vub_conn_gate_exit(vd);
@@ -1543,7 +1549,7 @@ void vub_conn_clear_new_sock(struct vub_device *vd)
  * (the caller becomes the replayer).  The old socket goes to @old.
  */
 static int __vub_conn_swap(struct vub_device *vd, struct socket *sock,
-			   u32 next_id, bool upgrade, struct socket **old)
+			   bool upgrade, struct socket **old)
 {
 	struct vub_conn *c = vd->conn;
 	struct task_struct *t;
@@ -1586,7 +1592,6 @@ static int __vub_conn_swap(struct vub_device *vd, struct socket *sock,
 		*old = c->sock;
 		c->sock = sock;
 		c->new_sock = NULL;
-		c->next_id = next_id;
 		c->rx = t;
 		WRITE_ONCE(c->rx_detach, false);
 		if (!upgrade) {
@@ -1609,23 +1614,23 @@ static int __vub_conn_swap(struct vub_device *vd, struct socket *sock,
 	return 0;
 }
 
-int vub_conn_swap(struct vub_device *vd, struct socket *sock, u32 next_id)
+int vub_conn_swap(struct vub_device *vd, struct socket *sock)
 {
 	struct socket *old;
 	int ret;
 
 	/* Before send_lock: a flusher holds its lock while it sends. */
 	vub_postq_drop(vd);
-	ret = __vub_conn_swap(vd, sock, next_id, false, &old);
+	ret = __vub_conn_swap(vd, sock, false, &old);
 	if (!ret)
 		sock_release(old);
 	return ret;
 }
 
 int vub_conn_swap_upgrade(struct vub_device *vd, struct socket *sock,
-			  u32 next_id, struct socket **old)
+			  struct socket **old)
 {
-	return __vub_conn_swap(vd, sock, next_id, true, old);
+	return __vub_conn_swap(vd, sock, true, old);
 }
 
 int vub_conn_reconnected(struct vub_device *vd)

@@ -3,8 +3,8 @@
  * vfio_user transport internals shared by conn.c and bringup.c.
  *
  * Locking:
- *   - conn->pending's xa_lock protects the pending table, @state,
- *     @broken_err and @next_id.  It is a spinlock: nothing sleeps under
+ *   - conn->pending's xa_lock protects the pending table, @state
+ *     and @broken_err.  It is a spinlock: nothing sleeps under
  *     it, and complete() is the only call made on a waiter under it.
  *   - The posted-write queue's flush lock (posted.c) is taken before
  *     @send_lock, never under it; its spinlock is innermost.
@@ -45,7 +45,6 @@ struct vub_conn {
 	struct socket *sock;
 	struct mutex send_lock;		/* serialises socket writes */
 	struct xarray pending;		/* msg_id -> vub_req or tombstone */
-	u32 next_id;			/* cyclic msg_id allocation hint */
 	enum vub_state state;
 	int broken_err;
 	const char *broken_why;		/* a string literal, or NULL */
@@ -222,7 +221,6 @@ void vub_conn_clear_new_sock(struct vub_device *vd);
  * vub_conn_swap() - put a reconnect's socket in place of the lost one
  * @vd: the device, RECONNECTING
  * @sock: the new socket, brought up
- * @next_id: the first msg_id after its bring-up
  *
  * Stops the old receiver, swaps the sockets, starts a receiver on the
  * new one and lets only the caller send (the replay) until
@@ -232,13 +230,12 @@ void vub_conn_clear_new_sock(struct vub_device *vd);
  * Return: 0 (@sock is the connection's now), -EIO (no longer
  * RECONNECTING), -EINTR or -ENOMEM (@sock is still the caller's).
  */
-int vub_conn_swap(struct vub_device *vd, struct socket *sock, u32 next_id);
+int vub_conn_swap(struct vub_device *vd, struct socket *sock);
 
 /**
  * vub_conn_swap_upgrade() - put an upgrade's socket in place of the old
  * @vd: the device, READY, the send gate held by the caller
  * @sock: the new socket
- * @next_id: its next msg_id
  * @old: the old socket, for the caller to release
  *
  * As vub_conn_swap(), in READY, without dropping the posted writes
@@ -249,7 +246,7 @@ int vub_conn_swap(struct vub_device *vd, struct socket *sock, u32 next_id);
  * or -ENOMEM (@sock is still the caller's).
  */
 int vub_conn_swap_upgrade(struct vub_device *vd, struct socket *sock,
-			  u32 next_id, struct socket **old);
+			  struct socket **old);
 int vub_conn_reconnected(struct vub_device *vd);
 void vub_conn_replay_failed(struct vub_device *vd);
 unsigned long vub_conn_reconnect_deadline(struct vub_device *vd);
@@ -266,7 +263,6 @@ struct vub_desc {
 	struct file **region_files;
 	DECLARE_BITMAP(region_writable, VUB_MAX_REGIONS);
 	struct vfio_user_irq_info *irqs;	/* info.num_irqs entries */
-	u16 next_id;			/* msg_id after the bring-up */
 };
 
 /**

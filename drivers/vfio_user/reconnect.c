@@ -353,7 +353,7 @@ static int vub_reconnect_locked(struct vub_device *vd, const char *path)
 	mapped = vub_reconnect_mapped(vd);
 	if (mapped >= 0)
 		goto busy;
-	ret = vub_conn_swap(vd, pr.sock, pr.d.next_id);
+	ret = vub_conn_swap(vd, pr.sock);
 	if (ret)
 		goto out;
 	pr.sock = NULL;		/* the connection's now */

@@ -377,7 +377,7 @@ static int vub_upgrade_switch(struct vub_upgrade *up)
 	struct socket *old;
 	int ret;
 
-	ret = vub_conn_swap_upgrade(vd, up->pr.sock, up->msg_id, &old);
+	ret = vub_conn_swap_upgrade(vd, up->pr.sock, &old);
 	if (ret) {
 		dev_err(&vd->dev, "upgrade: cannot switch the connection: %pe\n",
 			ERR_PTR(ret));
@@ -490,7 +490,8 @@ static int vub_upgrade_locked(struct vub_upgrade *up)
 			       &up->pr);
 	if (ret)
 		return ret;
-	up->msg_id = up->pr.d.next_id;
+	/* Every bring-up request was answered: any msg_id will do. */
+	up->msg_id = 0;
 	ret = vub_upgrade_check_new(up, &ids);
 	/* It waits in RESUMING: nothing done so far touched the old one. */
 	if (!ret)

@@ -2,12 +2,17 @@
 /*
  * Doorbells offered as ioeventfds (DEVICE_GET_REGION_IO_FDS): NOTIFY
  * (data match VUB_SAMPLE_NOTIFY_VALUE) and KICK (no data match) of
- * BAR0, see tools/include/vub_sample.h.  The server polls their
- * eventfds next to the socket (proto.c wait_readable()), so a client
- * write that signals one reaches the device model as if it had come as
- * a REGION_WRITE of that value.  Faults for the reply: io-fds-*.
+ * BAR0, see tools/include/vub_sample.h.  Each eventfd has a thread
+ * blocked in read() on it, as a device's doorbell thread would be, so
+ * a client write that signals one reaches the device model (under
+ * vus_dev_lock(), like the messages) as if it had come as a
+ * REGION_WRITE of that value, without a poll() in the message loop.
+ * Like a KVM ioeventfd, a doorbell is not ordered with the messages
+ * around it.  Faults for the reply: io-fds-*.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,27 +20,94 @@
 
 #include "cmd.h"
 
-struct vus_dev *vus_io_dev;
+static pthread_mutex_t dev_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vus_dev *io_dev;
+static bool io_live;		/* a client is connected */
+
+void vus_dev_lock(void)
+{
+	pthread_mutex_lock(&dev_lock);
+}
+
+void vus_dev_unlock(void)
+{
+	pthread_mutex_unlock(&dev_lock);
+}
+
+/* Under the lock: @n signals of the eventfd of doorbell @kick. */
+static void io_fire(struct vus_dev *d, bool kick, uint64_t n)
+{
+	if (kick) {
+		vus_dbg("KICK ioeventfd: %llu", (unsigned long long)n);
+		d->kick_count += n;
+		return;
+	}
+	n = n > UINT32_MAX ? UINT32_MAX : n;
+	vus_dbg("NOTIFY ioeventfd: %llu", (unsigned long long)n);
+	d->notify_via_fd += n;
+	vus_notify(d, VUB_SAMPLE_NOTIFY_VALUE, n);
+}
+
+static void *io_thread(void *arg)
+{
+	bool kick = arg != NULL;
+	int fd = kick ? io_dev->kick_efd : io_dev->notify_efd;
+	uint64_t n;
+
+	for (;;) {
+		if (read(fd, &n, sizeof(n)) != sizeof(n)) {
+			if (errno == EINTR)
+				continue;
+			vus_log("%s eventfd: %m", kick ? "KICK" : "NOTIFY");
+			return NULL;
+		}
+		vus_dev_lock();
+		if (io_live && n)
+			io_fire(io_dev, kick, n);
+		vus_dev_unlock();
+	}
+}
 
 int vus_ioeventfd_init(struct vus_dev *d)
 {
-	d->notify_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	d->kick_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_t t;
+	sigset_t all, old;
+	int ret = 0;
+
+	/* Blocking: the threads wait in read(). */
+	d->notify_efd = eventfd(0, EFD_CLOEXEC);
+	d->kick_efd = eventfd(0, EFD_CLOEXEC);
 	if (d->notify_efd < 0 || d->kick_efd < 0)
 		return -errno;
-	vus_io_dev = d;
-	return 0;
+	io_dev = d;
+	/* Signals (SIGTERM) are for the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&t, NULL, io_thread, NULL) ||
+	    pthread_create(&t, NULL, io_thread, (void *)1))
+		ret = -EAGAIN;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ret;
 }
 
-/* Client gone: counts it left in the eventfds are not the next one's. */
+/* A client connected: its doorbells count. */
+void vus_ioeventfd_connect(struct vus_dev *d)
+{
+	(void)d;
+	vus_dev_lock();
+	io_live = true;
+	vus_dev_unlock();
+}
+
+/*
+ * Client gone (under the lock): what it left in the eventfds is not
+ * the next one's.  The threads consume it and drop it while no client
+ * is connected.
+ */
 void vus_ioeventfd_reset(struct vus_dev *d)
 {
-	uint64_t n;
-
-	if (read(d->notify_efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		vus_dbg("NOTIFY eventfd: %m");
-	if (read(d->kick_efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		vus_dbg("KICK eventfd: %m");
+	(void)d;
+	io_live = false;
 }
 
 /* @n writes of @val to NOTIFY (one interrupt for the batch). */
@@ -46,36 +118,6 @@ void vus_notify(struct vus_dev *d, uint32_t val, uint32_t n)
 	if (d->notify_irq)
 		vus_irq_doorbell(d, (VUB_SAMPLE_IRQ_MSIX << 16) |
 				 (d->notify_irq - 1));
-}
-
-int vus_ioeventfd_pollfds(struct pollfd *p, int max)
-{
-	if (!vus_io_dev || max < 2)
-		return 0;
-	p[0] = (struct pollfd){ .fd = vus_io_dev->notify_efd, .events = POLLIN };
-	p[1] = (struct pollfd){ .fd = vus_io_dev->kick_efd, .events = POLLIN };
-	return 2;
-}
-
-void vus_ioeventfd_poll(const struct pollfd *p)
-{
-	struct vus_dev *d = vus_io_dev;
-	uint64_t n;
-
-	if (!d)
-		return;
-	if (p[0].revents && read(d->notify_efd, &n, sizeof(n)) == sizeof(n) &&
-	    n) {
-		n = n > UINT32_MAX ? UINT32_MAX : n;
-		vus_dbg("NOTIFY ioeventfd: %llu", (unsigned long long)n);
-		d->notify_via_fd += n;
-		vus_notify(d, VUB_SAMPLE_NOTIFY_VALUE, n);
-	}
-	if (p[1].revents && read(d->kick_efd, &n, sizeof(n)) == sizeof(n) &&
-	    n) {
-		vus_dbg("KICK ioeventfd: %llu", (unsigned long long)n);
-		d->kick_count += n;
-	}
 }
 
 static void sub(struct vfio_user_sub_region_ioeventfd *e, uint64_t off,

@@ -282,7 +282,9 @@ int main(int argc, char **argv)
 		c.next_id = 0x8000;
 		vus_serve(&c);
 		close(fd);
+		vus_dev_lock();
 		vus_dev_disconnect(&dev);
+		vus_dev_unlock();
 		vus_log("client disconnected, device reset");
 		if (vus_opts.once)
 			break;

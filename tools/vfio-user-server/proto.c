@@ -85,22 +85,16 @@ static int wait_readable(int fd, int timeout_ms)
 	int waited = 0;
 
 	for (;;) {
-		struct pollfd p[3] = { { .fd = fd, .events = POLLIN } };
-		int slice = 200, r, n;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int slice = 200, r;
 
 		if (vus_stop)
 			return -1;
 		if (timeout_ms >= 0 && timeout_ms - waited < slice)
 			slice = timeout_ms - waited;
-		/* The device's ioeventfds are served while we wait. */
-		n = 1 + vus_ioeventfd_pollfds(p + 1, 2);
-		r = poll(p, n, slice);
-		if (r > 0 && n > 1 && (p[1].revents | p[2].revents))
-			vus_ioeventfd_poll(p + 1);
-		if (r > 0 && p[0].revents)
-			return 1;
+		r = poll(&p, 1, slice);
 		if (r > 0)
-			continue;
+			return 1;
 		if (r < 0 && errno != EINTR)
 			return -1;
 		if (r == 0) {
@@ -112,36 +106,117 @@ static int wait_readable(int fd, int timeout_ms)
 }
 
 /*
- * Reads exactly @len bytes, collecting any fds into @m.  Returns 0, or
- * -1 when the peer went away (c->dead set) or on timeout/stop.
+ * One recvmsg.  The fds it brings are stashed with the stream position
+ * of the last byte it returned: the kernel stops a stream read right
+ * after the data the fds came with, so they belong to the message that
+ * byte is part of (take_fds()).
  */
-static int read_full(struct vus_conn *c, void *buf, size_t len,
-		     struct vus_msg *m, int timeout_ms)
+static ssize_t rx_recv(struct vus_conn *c, void *buf, size_t len, int flags)
 {
-	bool retry = false;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VUS_RECV_FDS_LIMIT)];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t r;
+
+	r = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | flags);
+	if (r <= 0)
+		return r;
+	c->rx_pos += r;
+	if ((mh.msg_flags & MSG_CTRUNC) && !c->ctrunc) {
+		c->ctrunc = true;
+		c->ctrunc_pos = c->rx_pos - 1;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		int n, i, *p;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		p = (int *)CMSG_DATA(cm);
+		for (i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, p + i, sizeof(fd));
+			if (c->nstash < VUS_RECV_FDS_LIMIT) {
+				c->stash[c->nstash].fd = fd;
+				c->stash[c->nstash++].pos = c->rx_pos - 1;
+			} else {
+				close(fd);
+			}
+		}
+	}
+	return r;
+}
+
+/* The fds (and a truncation) that came with the bytes before @end. */
+static void take_fds(struct vus_conn *c, struct vus_msg *m, uint64_t end)
+{
+	int i, k = 0;
+
+	for (i = 0; i < c->nstash; i++) {
+		if (c->stash[i].pos >= end) {
+			c->stash[k++] = c->stash[i];
+			continue;
+		}
+		if (m->nfds < VUS_RECV_FDS_LIMIT)
+			m->fds[m->nfds++] = c->stash[i].fd;
+		else
+			close(c->stash[i].fd);
+	}
+	c->nstash = k;
+	if (c->ctrunc && c->ctrunc_pos < end) {
+		m->recv_err = EFAULT;	/* as libvfio-user */
+		c->ctrunc = false;
+	}
+}
+
+/* Connection over: fds nobody took. */
+void vus_conn_release(struct vus_conn *c)
+{
+	while (c->nstash)
+		close(c->stash[--c->nstash].fd);
+}
+
+/*
+ * Reads exactly @len bytes of the stream: what is buffered first, then
+ * from the socket.  Reads smaller than the buffer go through it, one
+ * recvmsg taking as much as is queued, so a small message (and any
+ * behind it) costs one call, not one for its header and one for its
+ * payload; a larger rest goes straight to @buf.  @first: a new
+ * message, waited for in poll() (the socket alone: the ioeventfds have
+ * their threads); the rest of one is normally queued already: try
+ * first, wait only if it is not.  Returns 0, or -1 when the peer went
+ * away (c->dead set), on timeout or stop.
+ */
+static int rx_read(struct vus_conn *c, void *buf, size_t len, int timeout_ms,
+		   bool first)
+{
+	bool wait = first;
 	size_t got = 0;
 
 	while (got < len) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * VUS_RECV_FDS_LIMIT)];
-			struct cmsghdr align;
-		} cbuf;
-		struct iovec iov = { (char *)buf + got, len - got };
-		struct msghdr mh = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf.buf,
-			.msg_controllen = sizeof(cbuf.buf),
-		};
-		struct cmsghdr *cm;
+		size_t have = c->rtail - c->rhead, want = len - got;
+		bool direct = want >= sizeof(c->rbuf);
 		ssize_t r;
 		int w;
 
-		/*
-		 * A new message: wait for it (serving the ioeventfds
-		 * meanwhile).  The rest of one is normally queued already:
-		 * try first, wait only if it is not.
-		 */
-		if (buf == &m->hdr || retry) {
+		if (have) {
+			if (have > want)
+				have = want;
+			memcpy((char *)buf + got, c->rbuf + c->rhead, have);
+			c->rhead += have;
+			got += have;
+			continue;
+		}
+		c->rhead = c->rtail = 0;
+		if (wait) {
 			w = wait_readable(c->fd, timeout_ms);
 			if (w <= 0) {
 				if (w == 0)
@@ -149,8 +224,9 @@ static int read_full(struct vus_conn *c, void *buf, size_t len,
 				return -1;
 			}
 		}
-		r = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-		retry = r < 0 && errno == EAGAIN;
+		r = rx_recv(c, direct ? (char *)buf + got : (void *)c->rbuf,
+			    direct ? want : sizeof(c->rbuf), MSG_DONTWAIT);
+		wait = first || (r < 0 && errno == EAGAIN);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -162,27 +238,10 @@ static int read_full(struct vus_conn *c, void *buf, size_t len,
 			errno = ECONNRESET;
 			return -1;
 		}
-		if (mh.msg_flags & MSG_CTRUNC)
-			m->recv_err = EFAULT;	/* as libvfio-user */
-		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			int n, i, *p;
-
-			if (cm->cmsg_level != SOL_SOCKET ||
-			    cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			p = (int *)CMSG_DATA(cm);
-			for (i = 0; i < n; i++) {
-				int fd;
-
-				memcpy(&fd, p + i, sizeof(fd));
-				if (m->nfds < VUS_RECV_FDS_LIMIT)
-					m->fds[m->nfds++] = fd;
-				else
-					close(fd);
-			}
-		}
-		got += r;
+		if (direct)
+			got += r;
+		else
+			c->rtail = r;
 	}
 	return 0;
 }
@@ -194,18 +253,23 @@ static int read_full(struct vus_conn *c, void *buf, size_t len,
  */
 int vus_recv_msg(struct vus_conn *c, struct vus_msg **out, int timeout_ms)
 {
-	struct vus_msg *m = calloc(1, sizeof(*m));
+	/* Everything but the 4 KiB of fds, which nfds counts. */
+	struct vus_msg *m = malloc(sizeof(*m));
+	uint64_t start = c->rx_pos - (c->rtail - c->rhead);
 	uint32_t size;
+	int e;
 
 	*out = NULL;
 	if (!m)
 		return -1;
-	if (read_full(c, &m->hdr, VUS_HDR_SIZE, m, timeout_ms) < 0)
+	memset(m, 0, offsetof(struct vus_msg, fds));
+	if (rx_read(c, &m->hdr, VUS_HDR_SIZE, timeout_ms, true) < 0)
 		goto fail;
 	size = m->hdr.msg_size;
 	if (size < VUS_HDR_SIZE) {
 		vus_log("msg%#x: bad size %u in header", m->hdr.msg_id, size);
 		m->recv_err = EINVAL;
+		take_fds(c, m, start + VUS_HDR_SIZE);
 		*out = m;
 		return 0;
 	}
@@ -215,6 +279,7 @@ int vus_recv_msg(struct vus_conn *c, struct vus_msg **out, int timeout_ms)
 		m->recv_err = EINVAL;
 		m->len = 0;
 		m->fatal = true;	/* cannot resynchronise */
+		take_fds(c, m, start + VUS_HDR_SIZE);
 		*out = m;
 		return 0;
 	}
@@ -224,13 +289,17 @@ int vus_recv_msg(struct vus_conn *c, struct vus_msg **out, int timeout_ms)
 		m->data = calloc(1, m->len + 1);
 		if (!m->data)
 			goto fail;
-		if (read_full(c, m->data, m->len, m, VUS_DMA_REPLY_TIMEOUT_MS))
+		if (rx_read(c, m->data, m->len, VUS_DMA_REPLY_TIMEOUT_MS, false))
 			goto fail;
 	}
+	take_fds(c, m, start + size);
 	*out = m;
 	return 0;
 fail:
+	e = errno;
+	take_fds(c, m, c->rx_pos);
 	vus_free_msg(m);
+	errno = e;
 	return -1;
 }
 
@@ -672,9 +741,18 @@ out:
 	vus_fault_msg_done(cmd);
 }
 
+/* Handles @m with the device locked against the ioeventfd threads. */
+static void handle_locked(struct vus_conn *c, struct vus_msg *m)
+{
+	vus_dev_lock();
+	vus_handle_msg(c, m);
+	vus_dev_unlock();
+}
+
 /* Serves one connected client until it leaves. */
 void vus_serve(struct vus_conn *c)
 {
+	vus_ioeventfd_connect(c->dev);
 	while (!c->dead && !vus_stop) {
 		struct vus_msg *m;
 
@@ -682,7 +760,7 @@ void vus_serve(struct vus_conn *c)
 			m = c->queue;
 			c->queue = m->next;
 			m->next = NULL;
-			vus_handle_msg(c, m);
+			handle_locked(c, m);
 			continue;
 		}
 		if (c->hung) {
@@ -695,7 +773,7 @@ void vus_serve(struct vus_conn *c)
 		}
 		if (vus_recv_msg(c, &m, -1))
 			break;
-		vus_handle_msg(c, m);
+		handle_locked(c, m);
 	}
 	while (c->queue) {
 		struct vus_msg *m = c->queue;
@@ -703,4 +781,5 @@ void vus_serve(struct vus_conn *c)
 		c->queue = m->next;
 		vus_free_msg(m);
 	}
+	vus_conn_release(c);
 }

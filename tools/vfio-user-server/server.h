@@ -21,6 +21,8 @@
 #define VUS_DEF_MAX_XFER	(1U << 20)
 #define VUS_DEF_MAX_FDS		8	/* what we advertise (libvfio-user) */
 #define VUS_RECV_FDS_LIMIT	1024	/* cmsg buffer, never exceeded */
+/* One recvmsg reads up to this much: a small message in one call. */
+#define VUS_RBUF_SIZE		(4096 + 2 * VUS_HDR_SIZE)
 #define VUS_MAX_DMA_REGIONS	16
 #define VUS_MAX_DMA_SIZE	(8ULL << 40)	/* 8 TiB */
 #define VUS_MAX_ARGSZ		(1U << 20)
@@ -55,11 +57,11 @@ struct vus_msg {
 	struct vfio_user_header hdr;
 	uint8_t *data;		/* payload, hdr.msg_size - 16 bytes */
 	uint32_t len;
-	int fds[VUS_RECV_FDS_LIMIT];
 	int nfds;
 	int recv_err;		/* errno to reply with (e.g. EFAULT: MSG_CTRUNC) */
 	bool fatal;		/* drop the client after replying */
 	struct vus_msg *next;
+	int fds[VUS_RECV_FDS_LIMIT];	/* last: not zeroed, nfds counts */
 };
 
 /* DMA region mapped by the client. */
@@ -139,11 +141,24 @@ struct vus_conn {
 	uint16_t next_id;	/* for server -> client requests */
 	struct vus_msg *queue;	/* commands received while waiting */
 	struct vus_dev *dev;
+	/* Receive buffer (proto.c rx_read()): rbuf[rhead..rtail). */
+	uint8_t rbuf[VUS_RBUF_SIZE];
+	uint32_t rhead, rtail;
+	uint64_t rx_pos;	/* bytes received from the socket so far */
+	/* fds received, each with the stream position it came at. */
+	struct {
+		int fd;
+		uint64_t pos;
+	} stash[VUS_RECV_FDS_LIMIT];
+	int nstash;
+	bool ctrunc;		/* fds were truncated at ctrunc_pos */
+	uint64_t ctrunc_pos;
 };
 
 /* proto.c */
 int vus_recv_msg(struct vus_conn *c, struct vus_msg **out, int timeout_ms);
 void vus_free_msg(struct vus_msg *m);
+void vus_conn_release(struct vus_conn *c);
 int vus_send_raw(struct vus_conn *c, const void *buf, size_t len,
 		 const int *fds, int nfds);
 int vus_reply(struct vus_conn *c, const struct vus_msg *req,
@@ -179,9 +194,9 @@ uint32_t vus_irq_nr_fds(const struct vus_dev *d);
 int vus_ioeventfd_init(struct vus_dev *d);
 void vus_notify(struct vus_dev *d, uint32_t val, uint32_t n);
 void vus_ioeventfd_reset(struct vus_dev *d);
-int vus_ioeventfd_pollfds(struct pollfd *p, int max);
-void vus_ioeventfd_poll(const struct pollfd *p);
-extern struct vus_dev *vus_io_dev;
+void vus_ioeventfd_connect(struct vus_dev *d);
+void vus_dev_lock(void);
+void vus_dev_unlock(void);
 
 /* dma.c */
 int vus_dma_map(struct vus_conn *c, struct vus_msg *m);

@@ -5,8 +5,9 @@
 #   for a reply the server delays; the reply arrives later, is dropped
 #   and counted in stats/late_replies, its msg_id is not reused in the
 #   meantime, and the device stays ready and usable;
-# - msg_id wrap-around: more than 65536 requests on one device (the
-#   16-bit msg_id wraps at least once), all answered correctly.
+# - many requests: more than 65536 on one device, as many as there are
+#   16-bit msg_ids (IDs are the lowest free one, reused as requests
+#   complete), all answered correctly.
 . "$(dirname "$0")/lib.sh"
 
 BUS=/sys/bus/vfio-user
