@@ -142,16 +142,12 @@ static int bu_recv(struct vub_bu *bu, void *buf, size_t len)
 				(PAGE_SIZE - sizeof(struct cmsghdr)) / sizeof(int));
 			return -EPROTO;
 		}
-		if (ret == 0 || ret == -ECONNRESET) {
-			dev_err(&vd->dev, "server closed the connection during bring-up\n");
-			return -ECONNRESET;
-		}
-		if (ret == -EAGAIN)
-			return -ETIMEDOUT;
-		if (ret == -ERESTARTSYS)
-			return -EINTR;
-		if (ret < 0)
+		if (ret <= 0) {
+			ret = vub_sock_recv_errno(ret);
+			if (ret == -ECONNRESET)
+				dev_err(&vd->dev, "server closed the connection during bring-up\n");
 			return ret;
+		}
 		buf += ret;
 		len -= ret;
 	}

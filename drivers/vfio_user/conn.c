@@ -277,6 +277,18 @@ void vub_reconnect_expired(struct work_struct *work)
 			 true);
 }
 
+/* Does current hold the send gate for an upgrade (upgrade.c)? */
+static bool vub_conn_is_upgrader(struct vub_conn *c)
+{
+	return READ_ONCE(c->upgrader) == current;
+}
+
+/* The upgrader rolling back: its waits are not cut short by SIGKILL. */
+static bool vub_conn_nokill(struct vub_conn *c)
+{
+	return vub_conn_is_upgrader(c) && READ_ONCE(c->upgrade_nokill);
+}
+
 /* May current send a request now?  xa_lock held. */
 static bool vub_conn_may_send_locked(struct vub_conn *c)
 {
@@ -297,8 +309,10 @@ int vub_conn_wait_ready(struct vub_device *vd)
 			xa_unlock(&c->pending);
 			return 0;
 		}
+		/* The upgrader does not wait: it holds reconnect_lock. */
 		if (c->state != VUB_STATE_RECONNECTING ||
-		    READ_ONCE(vd->consumer_closing)) {
+		    READ_ONCE(vd->consumer_closing) ||
+		    vub_conn_is_upgrader(c)) {
 			xa_unlock(&c->pending);
 			return -EIO;
 		}
@@ -315,6 +329,53 @@ int vub_conn_wait_ready(struct vub_device *vd)
 		if (left < 0)
 			return -EINTR;
 	}
+}
+
+/* ---- the send gate of a planned upgrade (upgrade.c) ------------------ */
+
+int vub_conn_gate_enter(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+
+	if (vub_conn_is_upgrader(c))
+		return 0;
+	return down_read_killable(&c->gate) ? -EINTR : 0;
+}
+
+void vub_conn_gate_exit(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+
+	if (!vub_conn_is_upgrader(c))
+		up_read(&c->gate);
+}
+
+int vub_conn_gate_lock(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+
+	lockdep_assert_held(&vd->reconnect_lock);
+	if (down_write_killable(&c->gate))
+		return -EINTR;
+	WRITE_ONCE(c->upgrader, current);
+	return 0;
+}
+
+void vub_conn_gate_unlock(struct vub_device *vd)
+{
+	struct vub_conn *c = vd->conn;
+
+	WRITE_ONCE(c->upgrade_nokill, false);
+	WRITE_ONCE(c->upgrader, NULL);
+	up_write(&c->gate);
+}
+
+void vub_conn_gate_nokill(struct vub_device *vd, bool nokill)
+{
+	struct vub_conn *c = vd->conn;
+
+	if (!WARN_ON_ONCE(!vub_conn_is_upgrader(c)))
+		WRITE_ONCE(c->upgrade_nokill, nokill);
 }
 
 int vub_broken_reason(struct vub_device *vd, char *buf, size_t size)
@@ -370,7 +431,9 @@ static int vub_conn_sendv(struct vub_device *vd, struct kvec *vec, int n,
 	long timeo;
 	int ret;
 
-	if (mutex_lock_killable(&c->send_lock))
+	if (vub_conn_nokill(c))
+		mutex_lock(&c->send_lock);
+	else if (mutex_lock_killable(&c->send_lock))
 		return -EINTR;
 	if (READ_ONCE(c->state) == VUB_STATE_BROKEN ||
 	    READ_ONCE(c->state) == VUB_STATE_CLOSING ||
@@ -482,7 +545,8 @@ static bool vub_claim(struct vub_conn *c, struct vub_req *req, void *repl)
  * timeout does not look like a hung task.  Returns > 0 when done, 0 on
  * timeout, -ERESTARTSYS on a fatal signal.
  */
-static long vub_wait(struct completion *done, unsigned long end)
+static long vub_wait(struct completion *done, unsigned long end,
+		     bool killable)
 {
 	long left;
 
@@ -491,7 +555,10 @@ static long vub_wait(struct completion *done, unsigned long end)
 
 		if (slice <= 0)
 			return try_wait_for_completion(done) ? 1 : 0;
-		left = wait_for_completion_killable_timeout(done, slice);
+		if (killable)
+			left = wait_for_completion_killable_timeout(done, slice);
+		else
+			left = wait_for_completion_timeout(done, slice);
 		if (left)
 			return left;
 	}
@@ -521,19 +588,39 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 	if (nr_files > vd->caps.max_msg_fds ||
 	    l1 + l2 > VUB_MAX_MSG_SIZE(vd->caps.max_data_xfer_size) - HDR_SIZE)
 		return -EINVAL;
+again:
 	/* A reconnect drops the queue (vub_postq_drop()): wait first. */
 	ret = vub_conn_wait_ready(vd);
 	if (ret)
 		return ret;
-	/* Queued posted writes go first: the server sees program order. */
-	ret = vub_postq_flush(vd);
+	/* Sent before an upgrade stops the server, or after it. */
+	ret = vub_conn_gate_enter(vd);
 	if (ret)
 		return ret;
+	/*
+	 * Queued posted writes go first: the server sees program order.
+	 * Not by the upgrader: what is queued after its first request
+	 * goes to the server that comes next (upgrade.c).
+	 */
+	if (!vub_conn_is_upgrader(c)) {
+		ret = __vub_postq_flush(vd);
+		if (ret) {
+			vub_conn_gate_exit(vd);
+			return ret;
+		}
+	}
 	init_completion(&req.done);
 
 	xa_lock(&c->pending);
 	if (!vub_conn_may_send_locked(c)) {
+		/* Lost while an upgrade held us back: wait for a reconnect. */
+		bool wait = c->state == VUB_STATE_RECONNECTING &&
+			    !vub_conn_is_upgrader(c);
+
 		xa_unlock(&c->pending);
+		vub_conn_gate_exit(vd);
+		if (wait)
+			goto again;
 		return -EIO;
 	}
 	/* May drop and retake the lock to allocate. */
@@ -541,11 +628,13 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 			 GFP_KERNEL);
 	if (ret < 0) {
 		xa_unlock(&c->pending);
+		vub_conn_gate_exit(vd);
 		return ret == -EBUSY ? -EAGAIN : ret;
 	}
 	if (!vub_conn_may_send_locked(c)) {
 		__xa_erase(&c->pending, id);
 		xa_unlock(&c->pending);
+		vub_conn_gate_exit(vd);
 		return -EIO;
 	}
 	xa_unlock(&c->pending);
@@ -553,6 +642,8 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 	atomic64_inc(&vd->stats.requests);
 
 	ret = vub_conn_send(vd, &req.hdr, p1, l1, p2, l2, files, nr_files);
+	/* In the socket: the server answers it before an upgrade's STOP. */
+	vub_conn_gate_exit(vd);
 	if (ret) {
 		if (!vub_claim(c, &req, NULL))
 			wait_for_completion(&req.done);
@@ -562,9 +653,9 @@ static int vub_xfer(struct vub_device *vd, u16 cmd,
 	ms = cmd == VFIO_USER_DEVICE_RESET ? READ_ONCE(vd->reset_timeout_ms) :
 					     READ_ONCE(vd->timeout_ms);
 	end = jiffies + msecs_to_jiffies(ms);
-	left = vub_rx_direct(vd, &req, end);
+	left = vub_conn_nokill(c) ? -EAGAIN : vub_rx_direct(vd, &req, end);
 	if (left == -EAGAIN)
-		left = vub_wait(&req.done, end);
+		left = vub_wait(&req.done, end, !vub_conn_nokill(c));
 	if (left == 0 && vub_claim(c, &req, NULL)) {
 		/* A hung server: fatal, see the comment at the top. */
 		atomic64_inc(&vd->stats.timeouts);
@@ -624,10 +715,14 @@ int vub_post(struct vub_device *vd, u16 cmd, const void *hdr, size_t hdr_len,
 	ret = vub_conn_wait_ready(vd);
 	if (ret)
 		return ret;
-	ret = vub_postq_flush(vd);
+	ret = vub_conn_gate_enter(vd);
+	if (ret)
+		return ret;
+	ret = __vub_postq_flush(vd);
 	if (!ret)
 		ret = vub_conn_send(vd, &h, hdr, hdr_len, data, data_len,
 				    NULL, 0);
+	vub_conn_gate_exit(vd);
 	if (!ret) {
 		atomic64_inc(&vd->stats.requests);
 		atomic64_inc(&vd->stats.posted_writes);
@@ -664,21 +759,52 @@ int vub_send_reply(struct vub_device *vd, const struct vfio_user_header *req,
  * are dropped by the kernel and reported with MSG_CTRUNC, a protocol
  * violation (fds only come with bring-up replies).
  */
+/*
+ * One receive of up to @len bytes (MSG_WAITALL) without a control
+ * buffer: the bytes, -errno, or -EPROTO for fds (closed, counted).
+ */
+static int vub_recv_some(struct vub_device *vd, struct socket *sock,
+			 void *buf, size_t len)
+{
+	struct kvec vec = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {};
+	int ret;
+
+	ret = kernel_recvmsg(sock, &msg, &vec, 1, len, MSG_WAITALL);
+	if (ret > 0)
+		atomic64_add(ret, &vd->stats.bytes_received);
+	if (msg.msg_flags & MSG_CTRUNC) {
+		atomic64_inc(&vd->stats.unexpected_fds);
+		return -EPROTO;
+	}
+	return ret;
+}
+
+int vub_sock_recv_errno(int ret)
+{
+	switch (ret) {
+	case 0:
+	case -ECONNRESET:
+		return -ECONNRESET;
+	case -EAGAIN:
+		return -ETIMEDOUT;
+	case -ERESTARTSYS:
+	case -EINTR:
+		return -EINTR;
+	}
+	return ret;
+}
+
 static int vub_recv_all(struct vub_device *vd, void *buf, size_t len,
 			const char **why)
 {
 	struct socket *sock = vd->conn->sock;
 
 	while (len) {
-		struct msghdr msg = {};
-		struct kvec vec = { .iov_base = buf, .iov_len = len };
 		int ret;
 
-		ret = kernel_recvmsg(sock, &msg, &vec, 1, len, MSG_WAITALL);
-		if (ret > 0)
-			atomic64_add(ret, &vd->stats.bytes_received);
-		if (msg.msg_flags & MSG_CTRUNC) {
-			atomic64_inc(&vd->stats.unexpected_fds);
+		ret = vub_recv_some(vd, sock, buf, len);
+		if (ret == -EPROTO) {
 			*why = "server sent file descriptors outside bring-up";
 			return -EPROTO;
 		}
@@ -868,6 +994,9 @@ static int vub_rx_one(struct vub_device *vd)
 	return vub_rx_command(vd, &h, c->rx_buf, len);
 
 broken:
+	/* An upgrade shut the old server's socket down: not a loss. */
+	if (ret == -EIO && READ_ONCE(c->rx_detach))
+		return ret;
 	if (ret == -EIO)
 		vub_conn_lost(vd, ret, why);
 	else
@@ -1146,6 +1275,7 @@ int vub_conn_connect(struct vub_device *vd)
 	init_waitqueue_head(&c->direct_wq);
 	init_waitqueue_head(&c->state_wq);
 	xa_init_flags(&c->pending, XA_FLAGS_ALLOC);
+	init_rwsem(&c->gate);
 	c->state = VUB_STATE_BRINGUP;
 	vd->conn = c;
 
@@ -1298,13 +1428,105 @@ int vub_sock_send(struct vub_device *vd, struct socket *sock,
 	return -ECONNRESET;
 }
 
-int vub_conn_set_new_sock(struct vub_device *vd, struct socket *sock)
+/* Read exactly @len bytes of @sock by jiffies @end; no fds. */
+static int vub_sock_recv(struct vub_device *vd, struct socket *sock,
+			 void *buf, size_t len, unsigned long end)
+{
+	while (len) {
+		long tmo = (long)(end - jiffies);
+		int ret;
+
+		if (tmo <= 0)
+			return -ETIMEDOUT;
+		sock->sk->sk_rcvtimeo = tmo;
+		ret = vub_recv_some(vd, sock, buf, len);
+		if (ret <= 0)
+			return vub_sock_recv_errno(ret);
+		buf += ret;
+		len -= ret;
+	}
+	return 0;
+}
+
+int vub_sock_request(struct vub_device *vd, struct socket *sock, u16 *msg_id,
+		     u16 cmd, const void *req, size_t len,
+		     void *reply, size_t reply_max, size_t *reply_len)
+{
+	struct vfio_user_header h = {
+		.msg_id = (*msg_id)++,
+		.cmd = cmd,
+		.flags = VFIO_USER_F_TYPE_COMMAND,
+	};
+	unsigned int ms = READ_ONCE(vd->timeout_ms);
+	struct vfio_user_header rh;
+	struct vub_err err = {};
+	int ret, srv_errno = 0;
+	unsigned long end;
+	u8 scratch[64];
+	size_t plen;
+
+	atomic64_inc(&vd->stats.requests);
+	ret = vub_sock_send(vd, sock, &h, req, len);
+	if (ret)
+		return ret;
+	end = jiffies + msecs_to_jiffies(ms);
+	ret = vub_sock_recv(vd, sock, &rh, sizeof(rh), end);
+	if (ret == -ETIMEDOUT) {
+		atomic64_inc(&vd->stats.timeouts);
+		dev_err(&vd->dev, "%s to the new server timed out after %u ms\n",
+			vub_cmd_name(cmd), ms);
+	}
+	if (ret)
+		return ret;
+	trace_vub_msg_recv(vd, &rh, 0);
+	ret = vub_check_header(&rh, RX_MAX_MSG, &err);
+	if (ret >= 0 && ret != VFIO_USER_F_TYPE_REPLY) {
+		err.msg = "a command from the new server";
+		ret = -EPROTO;
+	}
+	if (ret >= 0 && vub_check_reply_header(&h, &rh, &srv_errno, &err) < 0)
+		ret = -EPROTO;
+	plen = rh.msg_size - HDR_SIZE;
+	if (ret >= 0 && !srv_errno && plen > reply_max) {
+		err.msg = "reply larger than expected";
+		ret = -EPROTO;
+	}
+	if (ret < 0) {
+		dev_err(&vd->dev, "bad reply of the new server to %s: %s\n",
+			vub_cmd_name(cmd), err.msg ?: "?");
+		return -EPROTO;
+	}
+	ret = 0;
+	if (srv_errno) {
+		/* An error reply's payload is dropped. */
+		while (plen && !ret) {
+			size_t n = min(plen, sizeof(scratch));
+
+			ret = vub_sock_recv(vd, sock, scratch, n, end);
+			plen -= n;
+		}
+		if (ret)
+			return ret;
+		atomic64_inc(&vd->stats.replies);
+		atomic64_inc(&vd->stats.errors);
+		return -srv_errno;
+	}
+	ret = vub_sock_recv(vd, sock, reply, plen, end);
+	if (ret)
+		return ret;
+	atomic64_inc(&vd->stats.replies);
+	*reply_len = plen;
+	return 0;
+}
+
+int vub_conn_set_new_sock(struct vub_device *vd, struct socket *sock,
+			  enum vub_state state)
 {
 	struct vub_conn *c = vd->conn;
 	int ret = 0;
 
 	xa_lock(&c->pending);
-	if (c->state != VUB_STATE_RECONNECTING)
+	if (c->state != state)
 		ret = -EIO;
 	else
 		c->new_sock = sock;
@@ -1321,46 +1543,65 @@ void vub_conn_clear_new_sock(struct vub_device *vd)
 	xa_unlock(&c->pending);
 }
 
-int vub_conn_swap(struct vub_device *vd, struct socket *sock)
+/*
+ * Stop the receiver of the old socket, put @sock in its place with a
+ * new receiver.  @upgrade: READY (the gate held), else RECONNECTING
+ * (the caller becomes the replayer).  The old socket goes to @old.
+ */
+static int __vub_conn_swap(struct vub_device *vd, struct socket *sock,
+			   bool upgrade, struct socket **old)
 {
 	struct vub_conn *c = vd->conn;
-	struct socket *old = NULL;
 	struct task_struct *t;
 	int ret = 0;
 
 	lockdep_assert_held(&vd->reconnect_lock);
-	/* Before send_lock: a flusher holds its lock while it sends. */
-	vub_postq_drop(vd);
-	/* The old receiver stopped at the end of its stream. */
+	*old = NULL;
+	t = kthread_create(vub_rx_thread, vd, "vub-rx/%s", dev_name(&vd->dev));
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	/*
+	 * The old receiver stopped at the end of its stream; the old
+	 * server of an upgrade is alive (and stopped): its socket is shut
+	 * for reading, which the receiver does not take for a loss, so
+	 * that it stops even in the middle of a message.
+	 */
+	if (upgrade && c->rx) {
+		WRITE_ONCE(c->rx_detach, true);
+		kernel_sock_shutdown(c->sock, SHUT_RD);
+	}
 	if (c->rx) {
 		kthread_stop(c->rx);
 		c->rx = NULL;
 	}
-	t = kthread_create(vub_rx_thread, vd, "vub-rx/%s", dev_name(&vd->dev));
-	if (IS_ERR(t))
-		return PTR_ERR(t);
 
 	/* No reader, no writer of the old socket from here on. */
 	mutex_lock(&c->rx_lock);
-	if (mutex_lock_killable(&c->send_lock)) {
+	/* An upgrade holds the gate: only the stopped receiver sent. */
+	if (upgrade) {
+		mutex_lock(&c->send_lock);
+	} else if (mutex_lock_killable(&c->send_lock)) {
 		mutex_unlock(&c->rx_lock);
 		kthread_stop(t);
 		return -EINTR;
 	}
 	xa_lock(&c->pending);
-	if (c->state != VUB_STATE_RECONNECTING) {
+	if (c->state != (upgrade ? VUB_STATE_READY : VUB_STATE_RECONNECTING)) {
 		ret = -EIO;
 	} else {
-		old = c->sock;
+		*old = c->sock;
 		c->sock = sock;
 		c->new_sock = NULL;
 		c->rx = t;
-		c->replayer = current;
-		c->replaying = true;
+		WRITE_ONCE(c->rx_detach, false);
+		if (!upgrade) {
+			c->replayer = current;
+			c->replaying = true;
+		}
 	}
 	xa_unlock(&c->pending);
 	if (!ret) {
-		vub_sock_unhook(c, old);
+		vub_sock_unhook(c, *old);
 		vub_sock_hook(c, sock);
 	}
 	mutex_unlock(&c->send_lock);
@@ -1369,9 +1610,27 @@ int vub_conn_swap(struct vub_device *vd, struct socket *sock)
 		kthread_stop(t);
 		return ret;
 	}
-	sock_release(old);
 	wake_up_process(t);
 	return 0;
+}
+
+int vub_conn_swap(struct vub_device *vd, struct socket *sock)
+{
+	struct socket *old;
+	int ret;
+
+	/* Before send_lock: a flusher holds its lock while it sends. */
+	vub_postq_drop(vd);
+	ret = __vub_conn_swap(vd, sock, false, &old);
+	if (!ret)
+		sock_release(old);
+	return ret;
+}
+
+int vub_conn_swap_upgrade(struct vub_device *vd, struct socket *sock,
+			  struct socket **old)
+{
+	return __vub_conn_swap(vd, sock, true, old);
 }
 
 int vub_conn_reconnected(struct vub_device *vd)

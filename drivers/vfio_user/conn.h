@@ -31,6 +31,7 @@
 #include <linux/completion.h>
 #include <linux/mutex.h>
 #include <linux/net.h>
+#include <linux/rwsem.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include "vub.h"
@@ -64,7 +65,71 @@ struct vub_conn {
 	bool replaying;
 	struct task_struct *replayer;
 	struct vub_postq *postq;	/* queued posted writes (posted.c) */
+	/*
+	 * Planned upgrade (upgrade.c): every sender but the receiver's
+	 * replies holds @gate for reading while it sends
+	 * (vub_conn_gate_enter()); the upgrader holds it for writing and
+	 * is then the only sender.  @upgrader and @upgrade_nokill are
+	 * written by the upgrader under @gate.
+	 */
+	struct rw_semaphore gate;
+	struct task_struct *upgrader;
+	/* The upgrader's requests wait uninterruptibly (its rollback). */
+	bool upgrade_nokill;
+	/* The receiver's socket was shut by an upgrade's switch. */
+	bool rx_detach;
 };
+
+/**
+ * vub_conn_gate_enter() - enter the send gate (see struct vub_conn)
+ * @vd: the device
+ *
+ * Waits, killably, while an upgrade holds the gate; the upgrader itself
+ * passes.  Pair with vub_conn_gate_exit().
+ *
+ * Context: process context.
+ * Return: 0, or -EINTR (fatal signal).
+ */
+int vub_conn_gate_enter(struct vub_device *vd);
+void vub_conn_gate_exit(struct vub_device *vd);
+
+/**
+ * vub_conn_gate_lock() - hold every other sender back (an upgrade)
+ * @vd: the device
+ *
+ * Waits killably for the senders in the gate (each bounded by the
+ * device's timeout); the caller then is the only one that sends.
+ *
+ * Context: the upgrade writer, its reconnect_lock held.
+ * Return: 0 or -EINTR.
+ */
+int vub_conn_gate_lock(struct vub_device *vd);
+void vub_conn_gate_unlock(struct vub_device *vd);
+void vub_conn_gate_nokill(struct vub_device *vd, bool nokill);
+
+/**
+ * vub_sock_request() - one request on a socket that is not c->sock
+ * @vd: the device (timeout, statistics, log)
+ * @sock: the socket of an upgrade's new server, brought up
+ * @msg_id: the msg_id to use, advanced
+ * @cmd: the command
+ * @req: the payload, @len bytes
+ * @len: its length
+ * @reply: buffer for the reply payload, @reply_max bytes
+ * @reply_max: its size; a larger reply is a violation
+ * @reply_len: the reply payload's length
+ *
+ * Waits for the reply with the device's timeout; the reply header is
+ * validated against the request; a server command, an fd or a
+ * malformed reply is -EPROTO (logged).
+ *
+ * Context: the upgrade writer.
+ * Return: 0, a clamped server errno as -errno, -EPROTO, -ETIMEDOUT,
+ * -ECONNRESET, -EINTR.
+ */
+int vub_sock_request(struct vub_device *vd, struct socket *sock, u16 *msg_id,
+		     u16 cmd, const void *req, size_t len,
+		     void *reply, size_t reply_max, size_t *reply_len);
 
 /**
  * vub_conn_send() - write one message to the server
@@ -125,6 +190,15 @@ int vub_sock_send(struct vub_device *vd, struct socket *sock,
 		  struct vfio_user_header *h, const void *p, size_t len);
 
 /**
+ * vub_sock_recv_errno() - what a failed receive on a new socket means
+ * @ret: sock_recvmsg()'s result, 0 (end of file) or -errno
+ *
+ * Return: -ECONNRESET (the server closed it), -ETIMEDOUT (the receive
+ * timeout), -EINTR (a signal), or @ret.
+ */
+int vub_sock_recv_errno(int ret);
+
+/**
  * vub_sock_connect() - connect a new socket to a server
  * @vd: the device (its timeout)
  * @path: the socket's path
@@ -139,7 +213,8 @@ int vub_sock_send(struct vub_device *vd, struct socket *sock,
 int vub_sock_connect(struct vub_device *vd, const char *path,
 		     struct socket **sockp, struct pid **pid, kuid_t *uid);
 
-int vub_conn_set_new_sock(struct vub_device *vd, struct socket *sock);
+int vub_conn_set_new_sock(struct vub_device *vd, struct socket *sock,
+			  enum vub_state state);
 void vub_conn_clear_new_sock(struct vub_device *vd);
 
 /**
@@ -156,6 +231,22 @@ void vub_conn_clear_new_sock(struct vub_device *vd);
  * RECONNECTING), -EINTR or -ENOMEM (@sock is still the caller's).
  */
 int vub_conn_swap(struct vub_device *vd, struct socket *sock);
+
+/**
+ * vub_conn_swap_upgrade() - put an upgrade's socket in place of the old
+ * @vd: the device, READY, the send gate held by the caller
+ * @sock: the new socket
+ * @old: the old socket, for the caller to release
+ *
+ * As vub_conn_swap(), in READY, without dropping the posted writes
+ * still queued: they go to the new server.
+ *
+ * Context: the upgrade writer, reconnect_lock and the gate held.
+ * Return: 0 (@sock is the connection's now), -EIO (no longer READY)
+ * or -ENOMEM (@sock is still the caller's).
+ */
+int vub_conn_swap_upgrade(struct vub_device *vd, struct socket *sock,
+			  struct socket **old);
 int vub_conn_reconnected(struct vub_device *vd);
 void vub_conn_replay_failed(struct vub_device *vd);
 unsigned long vub_conn_reconnect_deadline(struct vub_device *vd);
@@ -188,6 +279,47 @@ struct vub_desc {
 int vub_bringup_sock(struct vub_device *vd, struct socket *sock,
 		     struct vub_desc *d);
 void vub_desc_free(struct vub_desc *d);
+
+/**
+ * struct vub_probe - a new server, connected and brought up
+ * @sock: its socket, until the connection takes it
+ * @pid: its pid (a reference), until the device takes it
+ * @uid: its euid
+ * @d: what it presents
+ * @registered: @sock is the connection's new_sock (shut down by a
+ *	teardown)
+ */
+struct vub_probe {
+	struct socket *sock;
+	struct pid *pid;
+	kuid_t uid;
+	struct vub_desc d;
+	bool registered;
+};
+
+/**
+ * vub_server_probe() - connect to a new server for the device
+ * @vd: the device
+ * @op: "reconnect" or "upgrade", for the log
+ * @path: the socket's path
+ * @state: the state the device must be in
+ * @pr: the new server; release with vub_server_probe_done()
+ *
+ * Connects, checks the server's uid, runs VERSION and discovery
+ * (vub_bringup_sock()) and checks that the server presents the same
+ * device as the current one (reconnect.c).  Every refusal is logged.
+ *
+ * Context: the writer of reconnect or upgrade, reconnect_lock held.
+ * Return: 0, -ENODEV (another device), or -errno.
+ */
+int vub_server_probe(struct vub_device *vd, const char *op, const char *path,
+		     enum vub_state state, struct vub_probe *pr);
+void vub_server_probe_done(struct vub_device *vd, struct vub_probe *pr);
+void vub_server_set_peer(struct vub_device *vd, struct vub_probe *pr);
+
+/* reconnect.c, shared with upgrade.c; see there. */
+void vub_reconnect_swap_files(struct vub_device *vd, struct vub_desc *d);
+int vub_reconnect_set_path(struct vub_device *vd, const char *path);
 
 int vub_fdpass_send(struct socket *sock, struct kvec *vec, size_t nvec,
 		    size_t len, struct file *const *files,

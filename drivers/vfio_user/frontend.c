@@ -274,6 +274,15 @@ void vub_device_free_owned(struct vub_device *vd)
 	}
 }
 
+void vub_pci_ids_decode(const u8 *c, struct vub_pci_ids *ids)
+{
+	ids->vendor = c[0] | c[1] << 8;
+	ids->device = c[2] | c[3] << 8;
+	ids->class = c[9] | c[10] << 8 | c[11] << 16;
+	ids->subsystem_vendor = c[44] | c[45] << 8;
+	ids->subsystem_device = c[46] | c[47] << 8;
+}
+
 /**
  * vub_read_pci_ids() - read a PCI device's ids from its config space
  * @vd: a READY device with %VFIO_USER_DEVICE_FLAGS_PCI
@@ -288,7 +297,6 @@ int vub_read_pci_ids(struct vub_device *vd, struct vub_pci_ids *ids)
 	size_t rlen = 0, replen = sizeof(*rep) + 48;
 	struct vub_err err;
 	u32 got = 0;
-	u8 *c;
 	int ret;
 
 	if (!(vd->info.flags & VFIO_USER_DEVICE_FLAGS_PCI))
@@ -305,14 +313,8 @@ int vub_read_pci_ids(struct vub_device *vd, struct vub_pci_ids *ids)
 		ret = vub_check_region_read_reply(&req, rep, rlen, &got, &err);
 	if (!ret && got < 48)
 		ret = -EIO;
-	if (!ret) {
-		c = rep->data;
-		ids->vendor = c[0] | c[1] << 8;
-		ids->device = c[2] | c[3] << 8;
-		ids->class = c[9] | c[10] << 8 | c[11] << 16;
-		ids->subsystem_vendor = c[44] | c[45] << 8;
-		ids->subsystem_device = c[46] | c[47] << 8;
-	}
+	if (!ret)
+		vub_pci_ids_decode(rep->data, ids);
 	kfree(rep);
 	return ret;
 }

@@ -27,6 +27,7 @@
 #include <linux/uaccess.h>
 
 #include "compat.h"
+#include "conn.h"
 #include "ioeventfd.h"
 #include "posted.h"
 #include "trace.h"
@@ -180,11 +181,25 @@ ssize_t vub_ioeventfd_write(struct vub_device *vd, u32 index, u64 off,
 		}
 		if (e->datamatch && e->data != val)
 			continue;
-		/* Earlier posted writes at least reach the socket first. */
-		ret = vub_postq_flush(vd);
+		/*
+		 * Not while an upgrade stops the server: after it, the
+		 * eventfds are the old server's (stale), the write goes as
+		 * a message.
+		 */
+		ret = vub_conn_gate_enter(vd);
 		if (ret)
 			return ret;
-		vub_eventfd_signal(e->ctx);
+		if (READ_ONCE(vd->ioeventfds_stale)) {
+			vub_conn_gate_exit(vd);
+			return 0;
+		}
+		/* Earlier posted writes at least reach the socket first. */
+		ret = __vub_postq_flush(vd);
+		if (!ret)
+			vub_eventfd_signal(e->ctx);
+		vub_conn_gate_exit(vd);
+		if (ret)
+			return ret;
 		atomic64_inc(&vd->stats.ioeventfd_writes);
 		trace_vub_ioeventfd(vd, index, off, val);
 		return count;

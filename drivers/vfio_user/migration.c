@@ -107,7 +107,7 @@ static int vub_mig_get_server_state(struct vub_device *vd, u32 *state)
 }
 
 /* One arc on the server: MIG_DEVICE_STATE SET. */
-static int vub_mig_server_arc(struct vub_device *vd, u32 state)
+int vub_mig_server_arc(struct vub_device *vd, u32 state)
 {
 	struct vub_mig_feature rep;
 	struct vub_err err = {};
@@ -128,7 +128,7 @@ static int vub_mig_server_arc(struct vub_device *vd, u32 state)
  * Serve server DMA only while RUNNING, by message or through the window
  * file (zapped while stopped); waits for a request in progress.
  */
-static void vub_mig_set_frozen(struct vub_vfio *vv, bool frozen)
+void vub_mig_set_frozen(struct vub_vfio *vv, bool frozen)
 {
 	down_write(&vv->dma_sem);
 	vub_dmaw_freeze(vv, frozen);
@@ -167,14 +167,32 @@ static int vub_mig_file_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+int vub_mig_data_read(struct vub_device *vd, struct vfio_user_mig_data *rep,
+		      u32 want, u32 *got)
+{
+	struct vfio_user_mig_data req;
+	struct vub_err err = {};
+	size_t rlen = 0;
+	int ret;
+
+	vub_build_mig_data(&req, want);
+	ret = vub_request(vd, VFIO_USER_MIG_DATA_READ, &req, sizeof(req),
+			  NULL, 0, rep, sizeof(*rep) + want, &rlen);
+	if (ret == -EPROTO)	/* e.g. more data than asked: broken */
+		ret = -EIO;
+	if (ret)
+		return ret;
+	if (vub_check_mig_data_read_reply(want, rep, rlen, got, &err))
+		return vub_vfio_bad_reply(vd, "MIG_DATA_READ reply", &err);
+	return 0;
+}
+
 static ssize_t vub_mig_save_read(struct file *filp, char __user *ubuf,
 				 size_t count, loff_t *pos)
 {
 	struct vub_mig_file *mf = filp->private_data;
 	struct vub_device *vd = mf->vv->vd;
-	struct vfio_user_mig_data req, *rep = mf->msg;
-	struct vub_err err = {};
-	size_t rlen = 0;
+	struct vfio_user_mig_data *rep = mf->msg;
 	ssize_t ret;
 	u32 want, got;
 
@@ -193,17 +211,9 @@ static ssize_t vub_mig_save_read(struct file *filp, char __user *ubuf,
 		goto out;
 	}
 	want = min_t(size_t, count, mf->xfer);
-	vub_build_mig_data(&req, want);
-	ret = vub_request(vd, VFIO_USER_MIG_DATA_READ, &req, sizeof(req),
-			  NULL, 0, rep, sizeof(*rep) + want, &rlen);
-	if (ret == -EPROTO)	/* e.g. more data than asked: broken */
-		ret = -EIO;
+	ret = vub_mig_data_read(vd, rep, want, &got);
 	if (ret)
 		goto out;
-	if (vub_check_mig_data_read_reply(want, rep, rlen, &got, &err)) {
-		ret = vub_vfio_bad_reply(vd, "MIG_DATA_READ reply", &err);
-		goto out;
-	}
 	if (!got) {
 		mf->eof = true;
 		WRITE_ONCE(mf->vv->mig->stream_len, mf->bytes);
@@ -626,6 +636,26 @@ void vub_mig_free(struct vub_vfio *vv)
 	mutex_destroy(&vv->mig->lock);
 	kfree(vv->mig);
 	vv->mig = NULL;
+}
+
+int vub_mig_upgrade_begin(struct vub_vfio *vv)
+{
+	struct vub_mig *mig = vv->mig;
+
+	if (!mig)
+		return -EOPNOTSUPP;
+	if (mutex_lock_killable(&mig->lock))
+		return -EINTR;
+	if (mig->state != VFIO_DEVICE_STATE_RUNNING || mig->file) {
+		mutex_unlock(&mig->lock);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+void vub_mig_upgrade_end(struct vub_vfio *vv)
+{
+	mutex_unlock(&vv->mig->lock);
 }
 
 const char *vub_vfio_migration(struct vub_device *vd)

@@ -77,7 +77,8 @@ static int vub_vfio_mmap_locked(struct vub_device *vd,
 /*
  * A reconnect swaps the region files under files_sem, and refuses while
  * a file of the lost server is mapped: no mapping of it is made once
- * the connection is lost.
+ * the connection is lost.  An upgrade (upgrade.c) refuses in the same
+ * way, and no mapping is made while it runs (EBUSY).
  */
 int vub_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
@@ -85,7 +86,9 @@ int vub_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 	int ret;
 
 	down_read(&vd->files_sem);
-	if (vub_state(vd) == VUB_STATE_READY)
+	if (vd->upgrading)
+		ret = -EBUSY;	/* the region files are about to change */
+	else if (vub_state(vd) == VUB_STATE_READY)
 		ret = vub_vfio_mmap_locked(vd, vma);
 	else
 		ret = -EIO;

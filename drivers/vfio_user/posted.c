@@ -86,7 +86,7 @@ static bool vub_postq_pending(struct vub_postq *q)
 	return READ_ONCE(q->tail) != smp_load_acquire(&q->head);
 }
 
-int vub_postq_flush(struct vub_device *vd)
+int __vub_postq_flush(struct vub_device *vd)
 {
 	struct vub_postq *q = vub_postq(vd);
 	u32 head, end, nr;
@@ -134,6 +134,22 @@ int vub_postq_flush(struct vub_device *vd)
 		atomic64_inc(&vd->stats.posted_batches);
 	}
 	mutex_unlock(&q->flush_lock);
+	return ret;
+}
+
+int vub_postq_flush(struct vub_device *vd)
+{
+	struct vub_postq *q = vub_postq(vd);
+	int ret;
+
+	if (!q || !vub_postq_pending(q))
+		return 0;
+	/* An upgrade sends what is queued meanwhile to the new server. */
+	ret = vub_conn_gate_enter(vd);
+	if (ret)
+		return ret;
+	ret = __vub_postq_flush(vd);
+	vub_conn_gate_exit(vd);
 	return ret;
 }
 

@@ -91,4 +91,13 @@ int vub_postq_write(struct vub_device *vd, u32 index, u64 off,
  */
 int vub_postq_flush(struct vub_device *vd);
 
+/**
+ * __vub_postq_flush() - vub_postq_flush() inside the send gate
+ * @vd: the device
+ *
+ * Context: a sender in the send gate (vub_conn_gate_enter()).
+ * Return: as vub_postq_flush().
+ */
+int __vub_postq_flush(struct vub_device *vd);
+
 #endif /* _VFIO_USER_POSTED_H */

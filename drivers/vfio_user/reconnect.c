@@ -137,8 +137,7 @@ static int vub_reconnect_mapped(struct vub_device *vd)
 }
 
 /* The new server's region files replace the lost one's; files_sem held. */
-static void vub_reconnect_swap_files(struct vub_device *vd,
-				     struct vub_desc *d)
+void vub_reconnect_swap_files(struct vub_device *vd, struct vub_desc *d)
 {
 	DECLARE_BITMAP(tmp, VUB_MAX_REGIONS);
 	u32 i;
@@ -165,7 +164,7 @@ struct vub_path_mem {
  * A new socket path: the old string stays allocated until the device
  * goes (log lines and sysfs read it without a lock).
  */
-static int vub_reconnect_set_path(struct vub_device *vd, const char *path)
+int vub_reconnect_set_path(struct vub_device *vd, const char *path)
 {
 	size_t len = strlen(path);
 	struct vub_path_mem *m;
@@ -214,6 +213,24 @@ static int vub_reconnect_ids(struct vub_device *vd)
 	return 0;
 }
 
+int vub_replay_to_new(struct vub_vfio *vv, const char *op)
+{
+	struct vub_device *vd = vv->vd;
+	int ret;
+
+	ret = vub_dma_replay(vv);
+	if (ret) {
+		dev_err(&vd->dev, "%s: DMA windows refused by the new server: %pe\n",
+			op, ERR_PTR(ret));
+		return ret;
+	}
+	ret = vub_irq_replay(vv);
+	if (ret)
+		dev_err(&vd->dev, "%s: interrupt eventfds refused by the new server: %pe\n",
+			op, ERR_PTR(ret));
+	return ret;
+}
+
 /* Steps 5 and 6: the connection is the new server's, only we send. */
 static int vub_reconnect_replay(struct vub_device *vd)
 {
@@ -238,18 +255,8 @@ static int vub_reconnect_replay(struct vub_device *vd)
 		}
 	}
 	vv = vub_vfio_get(vd);
-	if (vv) {
-		ret = vub_dma_replay(vv);
-		if (ret)
-			dev_err(&vd->dev, "reconnect: DMA windows refused by the new server: %pe\n",
-				ERR_PTR(ret));
-		if (!ret) {
-			ret = vub_irq_replay(vv);
-			if (ret)
-				dev_err(&vd->dev, "reconnect: interrupt eventfds refused by the new server: %pe\n",
-					ERR_PTR(ret));
-		}
-	}
+	if (vv)
+		ret = vub_replay_to_new(vv, "reconnect");
 	if (!ret)
 		ret = vub_conn_reconnected(vd);
 	if (vv) {
@@ -261,15 +268,74 @@ static int vub_reconnect_replay(struct vub_device *vd)
 	return ret;
 }
 
+int vub_server_probe(struct vub_device *vd, const char *op, const char *path,
+		     enum vub_state state, struct vub_probe *pr)
+{
+	const char *what;
+	u32 index;
+	int ret;
+
+	memset(pr, 0, sizeof(*pr));
+	ret = vub_sock_connect(vd, path, &pr->sock, &pr->pid, &pr->uid);
+	if (!ret)
+		ret = vub_conn_set_new_sock(vd, pr->sock, state);
+	if (ret) {
+		dev_err(&vd->dev, "%s: cannot connect to %s: %pe\n", op, path,
+			ERR_PTR(ret));
+		return ret;
+	}
+	pr->registered = true;
+	if (uid_valid(vd->expected_uid) && !uid_eq(pr->uid, vd->expected_uid)) {
+		dev_err(&vd->dev, "%s: server on %s runs as uid %u, expected %u: refusing it\n",
+			op, path, from_kuid_munged(current_user_ns(), pr->uid),
+			from_kuid_munged(current_user_ns(), vd->expected_uid));
+		return -EPERM;
+	}
+	ret = vub_bringup_sock(vd, pr->sock, &pr->d);
+	if (ret) {
+		dev_err(&vd->dev, "%s: bring-up with %s failed: %pe\n",
+			op, path, ERR_PTR(ret));
+		return ret;
+	}
+	what = vub_reconnect_differs(vd, &pr->d, &index);
+	if (what) {
+		dev_err(&vd->dev, "%s: the server on %s presents another device (%s differs, index %u): refused\n",
+			op, path, what, index);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+void vub_server_probe_done(struct vub_device *vd, struct vub_probe *pr)
+{
+	if (pr->sock) {
+		if (pr->registered)
+			vub_conn_clear_new_sock(vd);
+		sock_release(pr->sock);
+	}
+	put_pid(pr->pid);
+	vub_desc_free(&pr->d);
+	memset(pr, 0, sizeof(*pr));
+}
+
+/* The new server is the device's now: its pid and uid. */
+void vub_server_set_peer(struct vub_device *vd, struct vub_probe *pr)
+{
+	struct pid *old_pid;
+
+	xa_lock(&vd->conn->pending);
+	old_pid = vd->server_pid;
+	vd->server_pid = pr->pid;
+	vd->server_uid = pr->uid;
+	xa_unlock(&vd->conn->pending);
+	put_pid(old_pid);
+	pr->pid = NULL;
+}
+
 static int vub_reconnect_locked(struct vub_device *vd, const char *path)
 {
 	const char *p = path ?: vd->socket_path;
-	struct vub_desc d = {};
-	struct socket *sock = NULL;
-	struct pid *pid = NULL, *old_pid;
-	const char *what;
-	kuid_t uid;
-	u32 index;
+	struct vub_probe pr;
 	int ret, mapped;
 
 	if (vub_state(vd) != VUB_STATE_RECONNECTING) {
@@ -277,44 +343,20 @@ static int vub_reconnect_locked(struct vub_device *vd, const char *path)
 			vub_state_name(vub_state(vd)));
 		return -EINVAL;
 	}
-	ret = vub_sock_connect(vd, p, &sock, &pid, &uid);
-	if (!ret)
-		ret = vub_conn_set_new_sock(vd, sock);
-	if (ret) {
-		dev_err(&vd->dev, "reconnect: cannot connect to %s: %pe\n", p,
-			ERR_PTR(ret));
-		goto out;
-	}
-	if (uid_valid(vd->expected_uid) && !uid_eq(uid, vd->expected_uid)) {
-		dev_err(&vd->dev, "reconnect: server on %s runs as uid %u, expected %u: refusing it\n",
-			p, from_kuid_munged(current_user_ns(), uid),
-			from_kuid_munged(current_user_ns(), vd->expected_uid));
-		ret = -EPERM;
-		goto out;
-	}
-	ret = vub_bringup_sock(vd, sock, &d);
-	if (ret) {
-		dev_err(&vd->dev, "reconnect: bring-up with %s failed: %pe\n",
-			p, ERR_PTR(ret));
-		goto out;
-	}
-	what = vub_reconnect_differs(vd, &d, &index);
-	if (what) {
-		dev_err(&vd->dev, "reconnect: the server on %s presents another device (%s differs, index %u): refused\n",
-			p, what, index);
+	ret = vub_server_probe(vd, "reconnect", p, VUB_STATE_RECONNECTING, &pr);
+	if (ret == -ENODEV)
 		vub_set_broken(vd, -ENODEV, "the new server presents another device");
-		ret = -ENODEV;
+	if (ret)
 		goto out;
-	}
 
 	/* No new mapping is made while RECONNECTING (mmap.c). */
 	mapped = vub_reconnect_mapped(vd);
 	if (mapped >= 0)
 		goto busy;
-	ret = vub_conn_swap(vd, sock);
+	ret = vub_conn_swap(vd, pr.sock);
 	if (ret)
 		goto out;
-	sock = NULL;		/* the connection's now */
+	pr.sock = NULL;		/* the connection's now */
 	/*
 	 * Not around the swap: it waits for the receiver, which may fault
 	 * in the consumer's memory (DMA), while mmap holds mmap_lock.
@@ -322,20 +364,14 @@ static int vub_reconnect_locked(struct vub_device *vd, const char *path)
 	down_write(&vd->files_sem);
 	mapped = vub_reconnect_mapped(vd);
 	if (mapped < 0)
-		vub_reconnect_swap_files(vd, &d);
+		vub_reconnect_swap_files(vd, &pr.d);
 	up_write(&vd->files_sem);
 	if (mapped >= 0) {
 		vub_conn_replay_failed(vd);
 		goto busy;
 	}
 
-	xa_lock(&vd->conn->pending);
-	old_pid = vd->server_pid;
-	vd->server_pid = pid;
-	vd->server_uid = uid;
-	xa_unlock(&vd->conn->pending);
-	put_pid(old_pid);
-	pid = NULL;
+	vub_server_set_peer(vd, &pr);
 	if (path && strcmp(path, vd->socket_path)) {
 		ret = vub_reconnect_set_path(vd, path);
 		if (ret) {
@@ -361,12 +397,7 @@ busy:
 		mapped);
 	ret = -EBUSY;
 out:
-	if (sock) {
-		vub_conn_clear_new_sock(vd);
-		sock_release(sock);
-	}
-	put_pid(pid);
-	vub_desc_free(&d);
+	vub_server_probe_done(vd, &pr);
 	return ret;
 }
 

@@ -235,11 +235,14 @@ static ssize_t reconnect_timeout_ms_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(reconnect_timeout_ms);
 
-/* "" or "\n": the same socket path; else an absolute path. */
-static ssize_t reconnect_store(struct device *dev,
-			       struct device_attribute *attr,
-			       const char *buf, size_t count)
+/*
+ * reconnect: "" or "\n" for the same socket path, else an absolute path;
+ * upgrade: the new server's absolute path.
+ */
+static ssize_t vub_server_store(struct device *dev, const char *buf,
+				size_t count, bool upgrade)
 {
+	struct vub_device *vd = to_vub_device(dev);
 	char *s, *path;
 	int ret;
 
@@ -247,11 +250,29 @@ static ssize_t reconnect_store(struct device *dev,
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	path = strim(s);
-	ret = vub_reconnect(to_vub_device(dev), *path ? path : NULL);
+	if (upgrade)
+		ret = vub_upgrade(vd, path);
+	else
+		ret = vub_reconnect(vd, *path ? path : NULL);
 	kfree(s);
 	return ret ?: count;
 }
+
+static ssize_t reconnect_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	return vub_server_store(dev, buf, count, false);
+}
 static DEVICE_ATTR_WO(reconnect);
+
+static ssize_t upgrade_store(struct device *dev,
+			     struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	return vub_server_store(dev, buf, count, true);
+}
+static DEVICE_ATTR_WO(upgrade);
 
 static ssize_t ioeventfds_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
@@ -280,6 +301,7 @@ static struct attribute *vub_dev_attrs[] = {
 	&dev_attr_reconnect_enabled.attr,
 	&dev_attr_reconnect_timeout_ms.attr,
 	&dev_attr_reconnect.attr,
+	&dev_attr_upgrade.attr,
 	NULL,
 };
 
@@ -371,6 +393,7 @@ static VUB_STAT_ATTR(posted_batches);
 static VUB_STAT_ATTR(posted_queue_full);
 static VUB_STAT_ATTR(ioeventfd_writes);
 static VUB_STAT_ATTR(reconnects);
+static VUB_STAT_ATTR(upgrades);
 
 static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_requests.attr.attr,
@@ -393,6 +416,7 @@ static struct attribute *vub_stats_attrs[] = {
 	&vub_stat_posted_queue_full.attr.attr,
 	&vub_stat_ioeventfd_writes.attr.attr,
 	&vub_stat_reconnects.attr.attr,
+	&vub_stat_upgrades.attr.attr,
 	NULL,
 };
 

@@ -523,4 +523,67 @@ void vub_mig_reset_done(struct vub_vfio *vv, int ret);
 int vub_mig_device_feature(struct vfio_device *vdev, u32 flags,
 			   void __user *arg, size_t argsz);
 
+/**
+ * vub_replay_to_new() - the DMA windows and interrupt eventfds, again
+ * @vv: the device, its connection the new server's
+ * @op: "reconnect" or "upgrade", for the log
+ *
+ * vub_dma_replay(), then vub_irq_replay(); a refusal is logged.
+ *
+ * Context: the reconnect or upgrade writer (reconnect.c).
+ * Return: 0 or as vub_request().
+ */
+int vub_replay_to_new(struct vub_vfio *vv, const char *op);
+
+/* ---- migration.c, for upgrade.c ------------------------------------ */
+
+/**
+ * vub_mig_server_arc() - one MIG_DEVICE_STATE SET on the server
+ * @vd: the device
+ * @state: the state
+ *
+ * Context: process context.
+ * Return: 0, or as vub_request() (-EIO and a broken device for a bad
+ * reply).
+ */
+int vub_mig_server_arc(struct vub_device *vd, u32 state);
+
+/**
+ * vub_mig_data_read() - one MIG_DATA_READ, its reply validated
+ * @vd: the device
+ * @rep: the reply buffer, room for @want data bytes
+ * @want: bytes asked for, at most vub_xfer_max()
+ * @got: bytes received; 0 is the end of the stream
+ *
+ * Context: process context.
+ * Return: 0, or as vub_request() (-EIO and a broken device for a bad
+ * reply).
+ */
+int vub_mig_data_read(struct vub_device *vd, struct vfio_user_mig_data *rep,
+		      u32 want, u32 *got);
+
+/**
+ * vub_mig_set_frozen() - refuse or serve server DMA (not RUNNING)
+ * @vv: the device
+ * @frozen: refuse
+ *
+ * Context: process context; waits for a DMA request in progress.
+ */
+void vub_mig_set_frozen(struct vub_vfio *vv, bool frozen);
+
+/**
+ * vub_mig_upgrade_begin() - hold the consumer's migration back
+ * @vv: the device
+ *
+ * Takes the migration state lock for an upgrade: the consumer's
+ * migration ioctls wait until vub_mig_upgrade_end().
+ *
+ * Context: the upgrade writer, before the send gate.
+ * Return: 0 (locked), -EOPNOTSUPP (no migration), -EBUSY (the
+ * consumer's migration state is not RUNNING, or a stream file is
+ * open), -EINTR.
+ */
+int vub_mig_upgrade_begin(struct vub_vfio *vv);
+void vub_mig_upgrade_end(struct vub_vfio *vv);
+
 #endif /* _VFIO_USER_VFIO_DEV_H */

@@ -58,6 +58,7 @@ struct vub_stats {
 	atomic64_t posted_queue_full;	/* writers that flushed a full queue */
 	atomic64_t ioeventfd_writes;	/* writes turned into eventfd signals */
 	atomic64_t reconnects;		/* successful reconnects */
+	atomic64_t upgrades;		/* successful planned upgrades */
 };
 
 /* How DMA windows are offered to the server (module param / add key dma=). */
@@ -138,6 +139,8 @@ struct vub_device {
 	bool pci_ids_valid;
 	/* The first server's ioeventfds are not used after a reconnect. */
 	bool ioeventfds_stale;
+	/* An upgrade is under way: no new mapping (mmap.c); files_sem. */
+	bool upgrading;
 	/*
 	 * The consumer is closing the VFIO device: its requests do not
 	 * wait for a reconnect (the close of a killed consumer would wait
@@ -423,6 +426,25 @@ int vub_reconnect(struct vub_device *vd, const char *path);
  */
 int vub_reconnect_enable(struct vub_device *vd, bool on);
 
+/**
+ * vub_upgrade() - planned upgrade: carry the device to a new server
+ * @vd: the device, READY, its server with migration (STOP_COPY)
+ * @path: the new server's socket path (absolute)
+ *
+ * Connects and checks the new server as vub_reconnect() does, stops the
+ * old server (STOP, STOP_COPY), streams its state into the new one
+ * (RESUMING, MIG_DATA_WRITE), runs the new one, swaps the connection
+ * and sends the DMA windows and interrupt eventfds again, then closes
+ * the old connection.  Consumer requests wait meanwhile.  A failure
+ * before the swap resumes the old server (RUNNING).
+ *
+ * Context: the writer of the upgrade attribute (process context).
+ * Return: 0, -EINVAL (not READY, relative path), -EOPNOTSUPP (no
+ * migration), -EBUSY (a region mapped, or the consumer migrating),
+ * -ENODEV (another device), or the failing step's -errno.
+ */
+int vub_upgrade(struct vub_device *vd, const char *path);
+
 extern bool vub_default_reconnect;
 extern unsigned int vub_default_reconnect_timeout_ms;
 
@@ -600,6 +622,13 @@ void vub_device_own(struct vub_device *vd, struct vub_owned *mem);
 void vub_device_free_owned(struct vub_device *vd);
 
 int vub_read_pci_ids(struct vub_device *vd, struct vub_pci_ids *ids);
+
+/**
+ * vub_pci_ids_decode() - the ids in the first 48 bytes of config space
+ * @c: the bytes
+ * @ids: the result
+ */
+void vub_pci_ids_decode(const u8 *c, struct vub_pci_ids *ids);
 bool vub_device_ready(struct vub_device *vd);
 
 /* ---- VFIO side (vfio.c, irq.c, dma.c) ------------------------------- */

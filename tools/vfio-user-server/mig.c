@@ -389,6 +389,11 @@ int vus_mig_data_write(struct vus_conn *c, struct vus_msg *m)
 	if (req->size > c->client_max_xfer || req->argsz != m->len ||
 	    m->len - sizeof(*req) != req->size)
 		return -EINVAL;
+	if (vus_fault_hit(VUS_F_MIG_WRITE_REFUSE, m->hdr.cmd)) {
+		vus_log("fault mig-write-refuse: %u bytes refused with EIO",
+			req->size);
+		return -EIO;
+	}
 	if (req->size > MIG_BLOB_SIZE - d->mig_len) {
 		vus_log("MIG_DATA_WRITE: stream longer than %zu bytes",
 			(size_t)MIG_BLOB_SIZE);

@@ -287,6 +287,41 @@ out:
 }
 
 /*
+ * mig-write-refuse:2: the second MIG_DATA_WRITE is answered with EIO
+ * and its data dropped; the first and the third are taken.
+ */
+static void test_mig_write_refuse(void)
+{
+	TEST("mig-write-refuse");
+	static const char *const args[] = {
+		"--migration", "--fault", "mig-write-refuse:2", NULL,
+	};
+	struct {
+		struct vfio_user_mig_data h;
+		uint8_t data[16];
+	} req = { .h = { .argsz = 8 + 16, .size = 16 } };
+	static const int want[] = { 0, -EIO, 0 };
+	struct srv s;
+	uint32_t st;
+	int fd, ret, i;
+
+	fd = t_start(&s, args, true);
+	CHECK(fd >= 0, "server start and connect");
+	CHECK(!t_mig_set(fd, VFIO_USER_DEVICE_STATE_RESUMING), "RESUMING");
+	for (i = 0; i < 3; i++) {
+		ret = t_call(fd, VFIO_USER_MIG_DATA_WRITE, &req, sizeof(req),
+			     NULL, 0, NULL);
+		CHECK(ret == want[i], "write %d: %d, want %d", i + 1, ret,
+		      want[i]);
+	}
+	CHECK(!t_mig_get(fd, &st) && st == VFIO_USER_DEVICE_STATE_RESUMING,
+	      "still RESUMING");
+	t_pass(__t_name);
+out:
+	t_end(&s, fd);
+}
+
+/*
  * --mig-pad-reads: a short read (the stream's tail, the end) is padded
  * with zeros to the requested size, argsz and size name the data.
  */
@@ -341,5 +376,6 @@ void run_mig_tests(void)
 	test_mig_stopped();
 	test_mig_roundtrip();
 	test_mig_faults();
+	test_mig_write_refuse();
 	test_mig_pad_reads();
 }

@@ -337,6 +337,32 @@ out:
 	free(b);
 }
 
+/*
+ * hold-mmap:SECONDS: map BAR2's mmap area, say MAPPED, keep it for
+ * SECONDS (an upgrade or reconnect is refused meanwhile: t-23).
+ */
+static void test_hold_mmap(double secs)
+{
+	const char *why;
+	void *m;
+
+	if (open_device(&why))
+		return fail("hold-mmap", "open: %s: %m", why);
+	m = mmap(NULL, VUB_SAMPLE_BAR2_MMAP_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, vo.device,
+		 REGION_OFF(BAR2) + VUB_SAMPLE_BAR2_MMAP_OFFSET);
+	if (m == MAP_FAILED) {
+		close_device();
+		return fail("hold-mmap", "mmap: %m");
+	}
+	printf("MAPPED\n");
+	fflush(stdout);
+	usleep(secs * 1e6);
+	munmap(m, VUB_SAMPLE_BAR2_MMAP_SIZE);
+	close_device();
+	pass("hold-mmap");
+}
+
 static void test_mmap(void)
 {
 	size_t len = VUB_SAMPLE_BAR2_MMAP_SIZE;
@@ -2290,7 +2316,57 @@ close:
  * counted apart.  At the end, every kind of operation must work again
  * on the same open device, and the number of ERR signals is printed.
  */
-static void test_survive(double secs, unsigned int nthreads)
+/*
+ * survive-carry (t-23, planned upgrade): a register and the upper part
+ * of BAR2 (beyond what the DMA threads use) written before, read back
+ * after: the device state is carried to the new server.
+ */
+#define CARRY_OFF	0x90000
+#define CARRY_LEN	(VUB_SAMPLE_BAR2_SIZE - CARRY_OFF)
+static uint32_t carry_scratch;
+
+static int carry_write(void)
+{
+	uint8_t *a = malloc(CARRY_LEN);
+	int ret;
+
+	if (!a)
+		return -1;
+	carry_scratch = 0x5eed0000 | (getpid() & 0xffff);
+	fill(a, CARRY_LEN, carry_scratch);
+	ret = wr32(BAR0, VUB_SAMPLE_REG_SCRATCH, carry_scratch) ||
+	      full_pwrite(a, CARRY_LEN, REGION_OFF(BAR2) + CARRY_OFF);
+	free(a);
+	return ret ? -1 : 0;
+}
+
+static void carry_check(void)
+{
+	uint8_t *a = malloc(CARRY_LEN), *b = malloc(CARRY_LEN);
+	uint32_t v = 0;
+
+	if (!a || !b) {
+		fail("carry-state", "no memory");
+		goto out;
+	}
+	fill(a, CARRY_LEN, carry_scratch);
+	if (rd32(BAR0, VUB_SAMPLE_REG_SCRATCH, &v) ||
+	    full_pread(b, CARRY_LEN, REGION_OFF(BAR2) + CARRY_OFF))
+		fail("carry-state", "read back: %s", errname(errno));
+	else if (v != carry_scratch)
+		fail("carry-state", "scratch reads %#x, wrote %#x", v,
+		     carry_scratch);
+	else if (memcmp(a, b, CARRY_LEN))
+		fail("carry-state", "BAR2 [%#x, +%#x) differs", CARRY_OFF,
+		     CARRY_LEN);
+	else
+		pass("carry-state");
+out:
+	free(a);
+	free(b);
+}
+
+static void test_survive(double secs, unsigned int nthreads, bool carry)
 {
 	struct st_thread th[ST_MAX_THREADS] = { };
 	unsigned long ok[ST_KINDS] = { }, exp[ST_KINDS] = { };
@@ -2316,9 +2392,12 @@ static void test_survive(double secs, unsigned int nthreads)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (dma_mem == MAP_FAILED || dma_map() ||
 	    set_eventfds(VFIO_PCI_ERR_IRQ_INDEX, 0, 1, &err_efd) ||
-	    set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, nthreads, fds))
+	    set_eventfds(VFIO_PCI_MSIX_IRQ_INDEX, 0, nthreads, fds) ||
+	    (carry && carry_write()))
 		return fail("survive", "setup: %m");
 	dma_mapped = true;
+	if (carry)
+		printf("SCRATCH: %#x\n", carry_scratch);
 	printf("RUNNING\n");
 	fflush(stdout);
 	st_stop = 0;
@@ -2373,6 +2452,8 @@ static void test_survive(double secs, unsigned int nthreads)
 		     errname(th[0].last_err));
 	else
 		pass("survive-after");
+	if (carry)
+		carry_check();
 	disable_irqs(VFIO_PCI_MSIX_IRQ_INDEX);
 	for (i = 0; i < nthreads; i++)
 		close(fds[i]);
@@ -2968,7 +3049,21 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strncmp(argv[2], "survive:", 8)) {
 		const char *c = strchr(argv[2] + 8, ':');
 
-		test_survive(atof(argv[2] + 8), c ? atoi(c + 1) : 3);
+		test_survive(atof(argv[2] + 8), c ? atoi(c + 1) : 3, false);
+		printf("RESULT: %d failure(s)\n", failures);
+		return failures ? 1 : 0;
+	}
+	/* survive-carry:SECONDS:THREADS: the same across upgrades. */
+	if (argc == 3 && !strncmp(argv[2], "survive-carry:", 14)) {
+		const char *c = strchr(argv[2] + 14, ':');
+
+		test_survive(atof(argv[2] + 14), c ? atoi(c + 1) : 3, true);
+		printf("RESULT: %d failure(s)\n", failures);
+		return failures ? 1 : 0;
+	}
+	/* hold-mmap:SECONDS: BAR2's mmap area mapped for SECONDS. */
+	if (argc == 3 && !strncmp(argv[2], "hold-mmap:", 10)) {
+		test_hold_mmap(atof(argv[2] + 10));
 		printf("RESULT: %d failure(s)\n", failures);
 		return failures ? 1 : 0;
 	}

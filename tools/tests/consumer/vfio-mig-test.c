@@ -25,6 +25,8 @@
  *                  written by DMA_WRITE messages
  *   bar2-fill      write the pattern "save" uses into BAR2 (for QEMU)
  *   bar2-check     BAR2 holds that pattern
+ *   hold-stop:SECONDS  STOP, say STOPPED, keep it for SECONDS, RUNNING
+ *                  (an upgrade is refused meanwhile: t-23)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,6 +107,23 @@ static int get_state(void)
 	ret = feature(VFIO_DEVICE_FEATURE_GET |
 		      VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &st, sizeof(st));
 	return ret ? ret : (int)st.device_state;
+}
+
+/* The consumer migrating: STOP for SECONDS, then RUNNING again. */
+static void test_hold_stop(double secs)
+{
+	int ret;
+
+	ret = set_state(VFIO_DEVICE_STATE_STOP);
+	if (ret != -1)
+		return fail("hold-stop", "RUNNING -> STOP: %d", ret);
+	printf("STOPPED\n");
+	fflush(stdout);
+	usleep(secs * 1e6);
+	ret = set_state(VFIO_DEVICE_STATE_RUNNING);
+	if (ret != -1)
+		return fail("hold-stop", "STOP -> RUNNING: %d", ret);
+	pass("hold-stop");
 }
 
 /* Reads the whole stream; its length, or -errno. */
@@ -790,6 +809,8 @@ int main(int argc, char **argv)
 		test_dirty();
 	else if (!strcmp(test, "dirty-direct"))
 		test_dirty_direct();
+	else if (!strncmp(test, "hold-stop:", 10))
+		test_hold_stop(atof(test + 10));
 	else if (!strcmp(test, "bar2-fill") || !strcmp(test, "bar2-check"))
 		test_bar2(!strcmp(test, "bar2-fill"));
 	else
