@@ -68,13 +68,8 @@ hold() {
 # wait until it runs; sets CPID and OUT.
 consumer() {
 	OUT=/tmp/consumer-$T-$1.log
-	"$CONSUMER/vfio-consumer-test" vfio-user0 "$2" >"$OUT" 2>&1 &
-	CPID=$!
-	_i=0
-	while ! grep -q RUNNING "$OUT" && [ $_i -lt 200 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
+	start_consumer "$OUT" vfio-user0 "$2"
+	CPID=$CONSUMER_PID
 	check "$1-running" grep -q RUNNING "$OUT"
 }
 
