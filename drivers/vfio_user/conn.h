@@ -321,6 +321,19 @@ void vub_server_set_peer(struct vub_device *vd, struct vub_probe *pr);
 void vub_reconnect_swap_files(struct vub_device *vd, struct vub_desc *d);
 int vub_reconnect_set_path(struct vub_device *vd, const char *path);
 
+/**
+ * vub_pci_ids_differ() - does a new server present other PCI ids?
+ * @vd: the device (log)
+ * @op: "reconnect" or "upgrade", for the log
+ * @ids: the new server's ids
+ * @was: the device's
+ *
+ * Return: true (logged: the writer refuses the server), or false.
+ */
+bool vub_pci_ids_differ(struct vub_device *vd, const char *op,
+			const struct vub_pci_ids *ids,
+			const struct vub_pci_ids *was);
+
 int vub_fdpass_send(struct socket *sock, struct kvec *vec, size_t nvec,
 		    size_t len, struct file *const *files,
 		    unsigned int nr_files, long timeo);

@@ -187,6 +187,19 @@ int vub_reconnect_set_path(struct vub_device *vd, const char *path)
 	return 0;
 }
 
+bool vub_pci_ids_differ(struct vub_device *vd, const char *op,
+			const struct vub_pci_ids *ids,
+			const struct vub_pci_ids *was)
+{
+	if (!memcmp(ids, was, sizeof(*ids)))
+		return false;
+	dev_err(&vd->dev, "%s: the new server is another device: PCI %04x:%04x (%04x:%04x) class %06x, was %04x:%04x (%04x:%04x) class %06x: refused\n",
+		op, ids->vendor, ids->device, ids->subsystem_vendor,
+		ids->subsystem_device, ids->class, was->vendor, was->device,
+		was->subsystem_vendor, was->subsystem_device, was->class);
+	return true;
+}
+
 static int vub_reconnect_ids(struct vub_device *vd)
 {
 	struct vub_pci_ids ids;
@@ -201,12 +214,7 @@ static int vub_reconnect_ids(struct vub_device *vd)
 			ERR_PTR(ret));
 		return ret;
 	}
-	if (memcmp(&ids, &vd->pci_ids, sizeof(ids))) {
-		dev_err(&vd->dev, "reconnect: the new server is another device: PCI %04x:%04x (%04x:%04x) class %06x, was %04x:%04x (%04x:%04x) class %06x: refused\n",
-			ids.vendor, ids.device, ids.subsystem_vendor,
-			ids.subsystem_device, ids.class, vd->pci_ids.vendor,
-			vd->pci_ids.device, vd->pci_ids.subsystem_vendor,
-			vd->pci_ids.subsystem_device, vd->pci_ids.class);
+	if (vub_pci_ids_differ(vd, "reconnect", &ids, &vd->pci_ids)) {
 		vub_set_broken(vd, -ENODEV, "the new server presents another device");
 		return -ENODEV;
 	}

@@ -247,14 +247,8 @@ static int vub_upgrade_check_new(struct vub_upgrade *up,
 			ERR_PTR(ret));
 		return ret;
 	}
-	if (memcmp(&ids, old, sizeof(ids))) {
-		dev_err(&vd->dev, "upgrade: the new server is another device: PCI %04x:%04x (%04x:%04x) class %06x, the device is %04x:%04x (%04x:%04x) class %06x: refused\n",
-			ids.vendor, ids.device, ids.subsystem_vendor,
-			ids.subsystem_device, ids.class, old->vendor,
-			old->device, old->subsystem_vendor,
-			old->subsystem_device, old->class);
+	if (vub_pci_ids_differ(vd, "upgrade", &ids, old))
 		return -ENODEV;
-	}
 	return 0;
 }
 

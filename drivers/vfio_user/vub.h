@@ -545,9 +545,9 @@ const char *vub_state_name(enum vub_state state);
  * @buf: the sysfs write
  * @count: its length
  *
- * For add, remove and reconnect, which connect to or let go of a
- * server: the file mode is not the only gate (as nbd), the writer needs
- * CAP_SYS_ADMIN.
+ * For add, remove, reconnect and upgrade, which connect to or let go
+ * of a server: the file mode is not the only gate (as nbd), the writer
+ * needs CAP_SYS_ADMIN.
  *
  * Context: the writing process.
  * Return: a NUL-terminated copy of @buf (kfree() it), ERR_PTR(-EPERM)
